@@ -1,0 +1,80 @@
+# Every target installs what it needs into .venv (or .venv312) first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV312 := .venv312
+PY312 := $(VENV312)/bin/python
+# Django 6 for the Python 3.12 run.
+DJANGO6 ?= Django>=6.0,<6.2
+PG_URL ?= postgres://postgres@127.0.0.1:5432/wagtail_grantee
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+MANAGE := cd example_site && ../$(PY) manage.py
+
+.PHONY: demo test test-postgres test-py312 lint format docs bench wheel quickstart messages browser clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+$(VENV312)/.installed: pyproject.toml
+	test -x $(PY312) || python3.12 -m venv $(VENV312)
+	$(PY312) -m pip install --quiet --upgrade pip
+	$(PY312) -m pip install --quiet -e ".[test,postgres,redis]" "$(DJANGO6)"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(MANAGE) migrate --no-input
+	$(MANAGE) load_demo
+	$(MANAGE) ensure_demo_admin
+	cd example_site && trap 'kill 0' EXIT; \
+		../$(PY) manage.py qcluster & \
+		../$(PY) manage.py runserver 127.0.0.1:8000
+
+# Browser tests need Debian's Chromium; install it where we may (root with apt-get).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "Chromium is not installed: browser tests will be skipped."; }
+
+test: $(VENV)/.installed browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed browser
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-py312: $(VENV312)/.installed browser
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY312) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check src tests example_site bench
+	$(VENV)/bin/ruff format --check src tests example_site bench
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix src tests example_site bench
+	$(VENV)/bin/ruff format src tests example_site bench
+
+messages: $(VENV)/.installed
+	for app in wagtail_grantee wagtail_grantee_sms; do \
+		(cd src/$$app && ../../$(PY) -m django makemessages --locale id --no-obsolete \
+			--settings tests.settings --pythonpath ../.. && \
+		../../$(PY) -m django compilemessages --settings tests.settings --pythonpath ../..) ; \
+	done
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict
+
+bench: $(VENV)/.installed
+	@for script in bench/bench_*.py; do [ -e "$$script" ] || continue; \
+		echo "== $$script"; $(PY) "$$script" || exit 1; done
+
+wheel: $(VENV)/.installed
+	rm -rf dist && $(PY) -m pip wheel --quiet --no-deps --wheel-dir dist .
+
+quickstart: wheel
+	bash .ci/quickstart dist/*.whl
+
+clean:
+	rm -rf dist build site .pytest_cache example_site/db.sqlite3

@@ -1,0 +1,19 @@
+"""Settings of ``wagtail_grantee``, all in one dict ``WAGTAIL_GRANTEE``.
+
+Values are read when they are used, so ``override_settings`` works in tests. Every key and
+its default is listed in ``DEFAULTS`` and documented in ``docs/settings.md``.
+"""
+
+from django.conf import settings
+
+SETTINGS_NAME = "WAGTAIL_GRANTEE"
+
+DEFAULTS = {}
+
+
+def get_setting(name):
+    """Return the site's value of ``WAGTAIL_GRANTEE[name]``, or its default."""
+    configured = getattr(settings, SETTINGS_NAME, None) or {}
+    if name in configured:
+        return configured[name]
+    return DEFAULTS[name]

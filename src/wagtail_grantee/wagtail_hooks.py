@@ -1,0 +1,1 @@
+"""Where ``wagtail_grantee`` meets the Wagtail admin."""

@@ -1,0 +1,3 @@
+from .contacts import Contact, ContactGroup
+
+__all__ = ["Contact", "ContactGroup"]

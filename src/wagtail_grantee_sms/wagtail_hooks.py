@@ -1,0 +1,1 @@
+"""Where ``wagtail_grantee_sms`` meets the Wagtail admin."""
