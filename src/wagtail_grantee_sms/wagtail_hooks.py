@@ -1,1 +1,28 @@
 """Where ``wagtail_grantee_sms`` meets the Wagtail admin."""
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.log_actions import LogFormatter
+
+
+class ContactStatusFormatter(LogFormatter):
+    """Shows a status change with the reason given for it, if any."""
+
+    def format_comment(self, log_entry):
+        return (log_entry.data or {}).get("reason", "")
+
+
+CONTACT_STATUS_ACTIONS = {
+    "wagtail_grantee_sms.opt_out": (_("Opt out"), _("Opted out")),
+    "wagtail_grantee_sms.opt_in": (_("Opt in"), _("Opted back in by SMS")),
+    "wagtail_grantee_sms.invalid": (_("Mark invalid"), _("Marked as an invalid number")),
+}
+
+
+@hooks.register("register_log_actions")
+def register_contact_log_actions(actions):
+    for action, (label, message) in CONTACT_STATUS_ACTIONS.items():
+        formatter = type(
+            "Formatter", (ContactStatusFormatter,), {"label": label, "message": message}
+        )
+        actions.register_action(action)(formatter)
