@@ -8,7 +8,14 @@ from django.conf import settings
 
 SETTINGS_NAME = "WAGTAIL_GRANTEE"
 
-DEFAULTS = {}
+DEFAULTS = {
+    # Posts per page in a section's list (and in a home's list by tag or category).
+    "POSTS_PER_PAGE": 10,
+    # How many of the latest posts a grantee home shows.
+    "HOME_LATEST_POSTS": 6,
+    # The rendition filter of the picture in Open Graph and Twitter card metadata.
+    "SOCIAL_IMAGE_FILTER": "fill-1200x630",
+}
 
 
 def get_setting(name):

@@ -1,0 +1,4 @@
+from .pages import GranteeHomePage, PostPage, PostPageTag, SectionPage
+from .snippets import Category
+
+__all__ = ["Category", "GranteeHomePage", "PostPage", "PostPageTag", "SectionPage"]

@@ -1,0 +1,309 @@
+"""The grantee page types: organisation home, sections and posts (home → sections → posts)."""
+
+import uuid
+
+from django.core.paginator import Paginator
+from django.db import models
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import Tag, TaggedItemBase
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, TitleFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField, StreamField
+from wagtail.search import index
+
+from ..blocks import PostBodyBlock
+from ..conf import get_setting
+from .base import active_base_page_model
+from .snippets import Category
+
+BasePage = active_base_page_model()
+
+
+def image_field(verbose_name, help_text=""):
+    return models.ForeignKey(
+        "wagtailimages.Image",
+        verbose_name=verbose_name,
+        help_text=help_text,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+
+class PostIndexMixin(RoutablePageMixin):
+    """A page that lists the posts under it: newest first, by tag or category, paginated."""
+
+    def get_posts(self, tag=None, category=None):
+        """The live, public posts under this page, newest first; feeds use it too."""
+        posts = (
+            PostPage.objects.live()
+            .public()
+            .descendant_of(self)
+            .select_related("lead_image")
+            .order_by("-date", "-pk")
+        )
+        if tag:
+            posts = posts.filter(tags__slug=tag)
+        if category:
+            posts = posts.filter(categories__slug=category)
+        return posts
+
+    def get_grantee_home(self):
+        return GranteeHomePage.objects.ancestor_of(self).live().last()
+
+    def get_meta_image(self):
+        home = self.get_grantee_home()
+        return (home.lead_image or home.logo) if home else None
+
+    def render_post_list(self, request, posts, **context):
+        paginator = Paginator(posts.prefetch_related("categories"), get_setting("POSTS_PER_PAGE"))
+        return self.render(
+            request,
+            context_overrides={"posts": paginator.get_page(request.GET.get("page")), **context},
+        )
+
+    @path("", name="posts")
+    def posts_route(self, request):
+        return self.render_post_list(request, self.get_posts())
+
+    @path("tag/<str:tag>/", name="posts-by-tag")
+    def posts_by_tag_route(self, request, tag):
+        tag = get_object_or_404(Tag, slug=tag)
+        return self.render_post_list(request, self.get_posts(tag=tag.slug), filter_tag=tag)
+
+    @path("category/<slug:category>/", name="posts-by-category")
+    def posts_by_category_route(self, request, category):
+        category = get_object_or_404(Category, slug=category)
+        return self.render_post_list(
+            request, self.get_posts(category=category.slug), filter_category=category
+        )
+
+
+class GranteeHomePage(PostIndexMixin, BasePage):
+    """The grantee organisation's profile and the latest posts of its sections."""
+
+    short_description = models.CharField(
+        _("short description"),
+        max_length=300,
+        blank=True,
+        help_text=_("One or two sentences: who you are and what you do."),
+    )
+    logo = image_field(_("logo"))
+    lead_image = image_field(
+        _("lead image"), _("A wide picture, shown on top of the page and when it is shared.")
+    )
+    mission = RichTextField(_("mission"), blank=True, features=["bold", "italic", "link", "ul"])
+    region = models.CharField(
+        _("region"), max_length=255, blank=True, help_text=_("For example: Surabaya, Jawa Timur.")
+    )
+    grant_programme = models.CharField(_("grant programme"), max_length=255, blank=True)
+    grant_period_start = models.DateField(_("grant period start"), null=True, blank=True)
+    grant_period_end = models.DateField(_("grant period end"), null=True, blank=True)
+    website_url = models.URLField(_("website"), blank=True)
+    facebook_url = models.URLField(_("Facebook page"), blank=True)
+    twitter_url = models.URLField(_("X/Twitter account"), blank=True)
+    instagram_url = models.URLField(_("Instagram account"), blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    donation_intro = models.TextField(
+        _("donation appeal"),
+        blank=True,
+        help_text=_(
+            "Why a donation matters, in a few words. The donation block shows when "
+            "bank details or a donation link are filled in."
+        ),
+    )
+    donation_bank_details = models.TextField(
+        _("bank transfer details"),
+        blank=True,
+        help_text=_("Bank, account holder and account number, one per line."),
+    )
+    donation_url = models.URLField(_("online donation link"), blank=True)
+
+    content_panels = [
+        TitleFieldPanel("title", heading=_("Organisation name")),
+        FieldPanel("short_description"),
+        FieldRowPanel([FieldPanel("logo"), FieldPanel("lead_image")]),
+        FieldPanel("mission"),
+        MultiFieldPanel(
+            [
+                FieldPanel("region"),
+                FieldPanel("grant_programme"),
+                FieldRowPanel([FieldPanel("grant_period_start"), FieldPanel("grant_period_end")]),
+            ],
+            heading=_("Grant"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("website_url"),
+                FieldPanel("facebook_url"),
+                FieldPanel("twitter_url"),
+                FieldPanel("instagram_url"),
+                FieldPanel("contact_email"),
+            ],
+            heading=_("Links and contact"),
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("donation_intro"),
+                FieldPanel("donation_bank_details"),
+                FieldPanel("donation_url"),
+            ],
+            heading=_("Donations"),
+        ),
+    ]
+    search_fields = BasePage.search_fields + [
+        index.SearchField("short_description"),
+        index.SearchField("mission"),
+        index.SearchField("region"),
+    ]
+    subpage_types = ["wagtail_grantee.SectionPage"]
+
+    class Meta:
+        verbose_name = _("grantee home")
+        verbose_name_plural = _("grantee homes")
+
+    @property
+    def accepts_donations(self):
+        return bool(self.donation_bank_details or self.donation_url)
+
+    def get_meta_description(self):
+        return self.search_description or self.short_description
+
+    def get_grantee_home(self):
+        return self
+
+    def get_meta_image(self):
+        return self.lead_image or self.logo
+
+    def get_sections(self):
+        return SectionPage.objects.child_of(self).live().public()
+
+    @path("", name="posts")
+    def posts_route(self, request):
+        latest = self.get_posts()[: get_setting("HOME_LATEST_POSTS")]
+        return self.render(request, context_overrides={"latest_posts": latest})
+
+
+class SectionPage(PostIndexMixin, BasePage):
+    """An index of posts (news, reports, events…) with its own feeds."""
+
+    intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
+
+    content_panels = BasePage.content_panels + [FieldPanel("intro")]
+    search_fields = BasePage.search_fields + [index.SearchField("intro")]
+    parent_page_types = ["wagtail_grantee.GranteeHomePage"]
+    subpage_types = ["wagtail_grantee.PostPage"]
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+
+    def get_meta_description(self):
+        return self.search_description or _plain_text(self.intro)
+
+
+class PostPageTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "wagtail_grantee.PostPage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class PostPage(BasePage):
+    """A news item, report or story; it appears in its section's list and feeds."""
+
+    date = models.DateTimeField(
+        _("publication date"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("Left empty, it is set when the post is first published."),
+    )
+    authors = models.CharField(
+        _("authors"), max_length=255, blank=True, help_text=_("Names, separated by commas.")
+    )
+    summary = models.TextField(
+        _("summary"),
+        blank=True,
+        help_text=_("Two or three sentences, shown in lists, feeds and when the post is shared."),
+    )
+    body = StreamField(PostBodyBlock(), verbose_name=_("body"), blank=True)
+    lead_image = image_field(
+        _("lead image"), _("Shown on top of the post, in lists and feeds, and when it is shared.")
+    )
+    tags = ClusterTaggableManager(
+        through=PostPageTag, blank=True, verbose_name=_("tags"), related_name="grantee_posts"
+    )
+    categories = ParentalManyToManyField(
+        Category, blank=True, verbose_name=_("categories"), related_name="posts"
+    )
+    source_name = models.CharField(
+        _("source"), max_length=255, blank=True, help_text=_("Where an imported post came from.")
+    )
+    source_url = models.URLField(_("original address"), max_length=1000, blank=True)
+    source_id = models.CharField(_("source id"), max_length=255, blank=True)
+    guid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+
+    content_panels = BasePage.content_panels + [
+        FieldRowPanel([FieldPanel("date"), FieldPanel("authors")]),
+        FieldPanel("summary"),
+        FieldPanel("lead_image"),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [
+                FieldPanel("source_name", read_only=True),
+                FieldPanel("source_url", read_only=True),
+                FieldPanel("source_id", read_only=True),
+            ],
+            heading=_("Imported from"),
+            classname="collapsed",
+        ),
+    ]
+    promote_panels = BasePage.promote_panels + [
+        MultiFieldPanel(
+            [FieldPanel("categories"), FieldPanel("tags")],
+            heading=_("Categories and tags"),
+        ),
+    ]
+    search_fields = BasePage.search_fields + [
+        index.SearchField("summary"),
+        index.SearchField("body"),
+        index.SearchField("authors"),
+        index.FilterField("date"),
+    ]
+    parent_page_types = ["wagtail_grantee.SectionPage"]
+    subpage_types = []
+    # A copy is a new post: feeds must not take it for the original.
+    exclude_fields_in_copy = ["guid"]
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+
+    def save(self, *args, **kwargs):
+        if self.live and self.date is None:
+            # Publishing sets first_published_at just before it saves the page.
+            self.date = self.first_published_at or timezone.now()
+        super().save(*args, **kwargs)
+
+    @property
+    def author_names(self):
+        return [name.strip() for name in self.authors.split(",") if name.strip()]
+
+    def get_meta_description(self):
+        return self.search_description or self.summary
+
+    def get_meta_image(self):
+        return self.lead_image
+
+    def get_section(self):
+        return SectionPage.objects.parent_of(self).first()
+
+
+def _plain_text(html):
+    return strip_tags(html).strip()

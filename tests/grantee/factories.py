@@ -1,0 +1,103 @@
+"""Factories for the grantee page types, shared by the page and feed tests.
+
+Page factories insert the page into the tree: pass ``parent=`` to choose where, otherwise a
+post gets a new section, a section a new grantee home, and a home goes under the tree's root.
+"""
+
+import factory
+import swapper
+from django.utils import timezone
+from django.utils.text import slugify
+from factory.django import DjangoModelFactory
+from wagtail.images import get_image_model
+from wagtail.models import Site
+
+from wagtail_grantee.models import Category, GranteeHomePage, PostPage, SectionPage
+
+
+class ImageFactory(DjangoModelFactory):
+    class Meta:
+        model = get_image_model()
+
+    title = factory.Sequence(lambda n: f"Image {n}")
+    description = factory.LazyAttribute(lambda image: f"Alt text of {image.title}")
+    file = factory.django.ImageField(width=1600, height=900, color="teal")
+
+
+class CategoryFactory(DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+    slug = factory.LazyAttribute(lambda category: slugify(category.name))
+
+
+class PageFactory(DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    title = factory.Sequence(lambda n: f"Page {n}")
+    live = True
+
+    @classmethod
+    def _create(cls, model_class, parent=None, **kwargs):
+        page = model_class(**kwargs)
+        if parent is None:
+            parent = swapper.load_model("wagtailcore", "Page").get_first_root_node()
+        parent.add_child(instance=page)
+        return page
+
+
+class GranteeHomePageFactory(PageFactory):
+    class Meta:
+        model = GranteeHomePage
+
+    title = factory.Sequence(lambda n: f"Lembaga {n}")
+    short_description = "A small NGO that lives on grants."
+
+
+class SectionPageFactory(PageFactory):
+    class Meta:
+        model = SectionPage
+
+    title = factory.Sequence(lambda n: f"Section {n}")
+    parent = factory.SubFactory(GranteeHomePageFactory)
+
+
+class PostPageFactory(PageFactory):
+    class Meta:
+        model = PostPage
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Post {n}")
+    parent = factory.SubFactory(SectionPageFactory)
+    date = factory.LazyFunction(timezone.now)
+    authors = "Siska Doviana"
+    summary = factory.LazyAttribute(lambda post: f"Summary of {post.title}.")
+    body = factory.LazyAttribute(lambda post: [("paragraph", f"<p>Body of {post.title}.</p>")])
+
+    @factory.post_generation
+    def tags(post, create, extracted, **kwargs):
+        if extracted:
+            post.tags.add(*extracted)
+            post.save()
+
+    @factory.post_generation
+    def categories(post, create, extracted, **kwargs):
+        if extracted:
+            post.categories.set(extracted)
+            post.save()
+
+
+class SiteFactory(DjangoModelFactory):
+    """A site served at ``testserver`` (the test client's host) with a grantee home as root."""
+
+    class Meta:
+        model = Site
+        django_get_or_create = ["hostname", "port"]
+
+    hostname = "testserver"
+    port = 80
+    site_name = "Lembaga Bhinneka"
+    root_page = factory.SubFactory(GranteeHomePageFactory)
