@@ -15,6 +15,18 @@ DEFAULTS = {
     "HOME_LATEST_POSTS": 6,
     # The rendition filter of the picture in Open Graph and Twitter card metadata.
     "SOCIAL_IMAGE_FILTER": "fill-1200x630",
+    # How many of the latest posts a feed carries (a section's "items in feeds" overrides it).
+    "FEED_ITEMS": 20,
+    # True: feeds carry each post's full text; False: its summary only (overridable per section).
+    "FEED_FULL_CONTENT": True,
+    # The rendition filter of a post's lead image in feeds (enclosure and media:content).
+    "FEED_IMAGE_FILTER": "width-1200",
+    # Seconds a rendered feed stays in Django's cache (publishing replaces it sooner).
+    "FEED_CACHE_TIMEOUT": 3600,
+    # A WebSub hub URL: feeds name it and it is pinged when a post is published. None: off.
+    "WEBSUB_HUB": None,
+    # Seconds to wait for the WebSub hub to answer a ping.
+    "WEBSUB_TIMEOUT": 10,
 }
 
 

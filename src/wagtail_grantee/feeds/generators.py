@@ -1,0 +1,149 @@
+"""Feed documents: RSS 2.0 and Atom 1.0 on Django's generators, and JSON Feed 1.1.
+
+Each generator takes the same channel and item keywords, so one function builds a feed of any
+format (``wagtail_grantee.feeds.building``). Extra item keywords used here:
+
+- ``content_html``: the full body as HTML (RSS ``content:encoded``, Atom ``content``, JSON
+  ``content_html``); ``None`` when the feed carries summaries only.
+- ``image``: the lead image as a :class:`FeedImage` (RSS/Atom ``media:content``, JSON
+  ``image``); its enclosure is passed in ``enclosures`` as usual.
+- ``summary``: the summary as plain text (JSON ``summary``; ``description`` is its HTML).
+
+Extra channel keywords: ``hub`` (a WebSub hub URL) and ``updated`` (the date of the newest
+change, so ``lastBuildDate`` and Atom ``updated`` never fall back to the current time).
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
+
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+
+
+@dataclass(frozen=True)
+class FeedImage:
+    url: str
+    mime_type: str
+    length: int
+    width: int
+    height: int
+
+    @property
+    def media_attributes(self):
+        return {
+            "url": self.url,
+            "type": self.mime_type,
+            "medium": "image",
+            "fileSize": str(self.length),
+            "width": str(self.width),
+            "height": str(self.height),
+        }
+
+
+class StableDateMixin:
+    def latest_post_date(self):
+        # Django falls back to now() for a feed without dates; ours always has one.
+        return self.feed.get("updated") or super().latest_post_date()
+
+
+class RssFeed(StableDateMixin, Rss201rev2Feed):
+    def rss_attributes(self):
+        return super().rss_attributes() | {
+            "xmlns:content": CONTENT_NS,
+            "xmlns:dc": DC_NS,
+            "xmlns:media": MEDIA_NS,
+        }
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed["author_name"]:
+            handler.addQuickElement("dc:creator", self.feed["author_name"])
+        if self.feed.get("hub"):
+            handler.addQuickElement("atom:link", None, {"rel": "hub", "href": self.feed["hub"]})
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content_html"):
+            handler.addQuickElement("content:encoded", item["content_html"])
+        if item.get("image"):
+            handler.addQuickElement("media:content", None, item["image"].media_attributes)
+
+
+class AtomFeed(StableDateMixin, Atom1Feed):
+    def root_attributes(self):
+        return super().root_attributes() | {"xmlns:media": MEDIA_NS}
+
+    def add_root_elements(self, handler):
+        super().add_root_elements(handler)
+        if self.feed.get("hub"):
+            handler.addQuickElement("link", None, {"rel": "hub", "href": self.feed["hub"]})
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        if item.get("content_html"):
+            handler.addQuickElement("content", item["content_html"], {"type": "html"})
+        if item.get("image"):
+            handler.addQuickElement("media:content", None, item["image"].media_attributes)
+
+
+class JsonFeed(StableDateMixin, SyndicationFeed):
+    """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
+
+    content_type = "application/feed+json; charset=utf-8"
+    version = "https://jsonfeed.org/version/1.1"
+
+    def write(self, outfile, encoding):
+        json.dump(self.as_dict(), outfile, ensure_ascii=False, indent=1)
+
+    def as_dict(self):
+        feed = self.feed
+        document = {
+            "version": self.version,
+            "title": feed["title"],
+            "home_page_url": feed["link"],
+            "feed_url": feed["feed_url"],
+            "description": feed["description"],
+            "language": feed["language"],
+            "authors": [{"name": feed["author_name"], "url": feed["author_link"] or feed["link"]}],
+            "items": [self.item_as_dict(item) for item in self.items],
+        }
+        if feed.get("hub"):
+            document["hubs"] = [{"type": "WebSub", "url": feed["hub"]}]
+        return _without_empty(document)
+
+    def item_as_dict(self, item):
+        image = item.get("image")
+        return _without_empty(
+            {
+                "id": item["unique_id"],
+                "url": item["link"],
+                "title": item["title"],
+                "content_html": item.get("content_html") or item["description"] or "",
+                "summary": item.get("summary"),
+                "image": image.url if image else None,
+                "date_published": item["pubdate"] and rfc3339_date(item["pubdate"]),
+                "date_modified": item["updateddate"] and rfc3339_date(item["updateddate"]),
+                "authors": [{"name": item["author_name"]}] if item["author_name"] else None,
+                "tags": list(item["categories"]) or None,
+                "attachments": [
+                    {
+                        "url": enclosure.url,
+                        "mime_type": enclosure.mime_type,
+                        "size_in_bytes": int(enclosure.length),
+                    }
+                    for enclosure in item["enclosures"]
+                ]
+                or None,
+            }
+        )
+
+
+def _without_empty(mapping):
+    # JSON Feed readers treat a missing key and a null one alike; missing is tidier.
+    return {key: value for key, value in mapping.items() if value is not None}
+
+
+FEED_CLASSES = {"rss": RssFeed, "atom": AtomFeed, "json": JsonFeed}
