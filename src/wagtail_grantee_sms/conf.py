@@ -11,6 +11,12 @@ SETTINGS_NAME = "WAGTAIL_GRANTEE_SMS"
 DEFAULTS = {
     # Region used to read numbers written without a country code ("0812…" is Indonesian).
     "DEFAULT_REGION": "ID",
+    # SMS backends by alias, like Django's CACHES: {"BACKEND": dotted path, "OPTIONS": {...},
+    # "RATE_LIMIT", "PRICE_PER_SEGMENT", "CURRENCY", "MAX_ATTEMPTS"}. See docs/sms-backends.md.
+    "BACKENDS": {"default": {"BACKEND": "wagtail_grantee_sms.backends.console.SMSBackend"}},
+    # Public base URL of the site as SMS providers see it (behind a proxy), used to check
+    # webhook signatures; "" = the URL of the request.
+    "WEBHOOK_BASE_URL": "",
 }
 
 

@@ -1,0 +1,275 @@
+"""What every SMS backend is: an outgoing message in, a result out; webhooks parsed.
+
+A backend is transport only. It imports no model of the suite; the sending pipeline and the
+webhook views translate between models and these plain objects.
+
+Errors, as in Django's e-mail backends:
+
+- What the provider says about ONE message (invalid number, unsubscribed, throttled, no credit
+  for this message...) is a :class:`SendResult` with ``accepted=False``, never an exception.
+- What stops the backend from talking to the provider at all (network error, timeout, a
+  server error, refused credentials, an unreadable reply) raises :class:`SMSBackendError`,
+  unless the backend was made with ``fail_silently=True``: then every message not yet sent
+  gets a failed, transient result (``error_code`` ``"backend_error"``).
+- A wrong configuration raises :class:`InvalidBackendError` when the backend is made.
+"""
+
+import base64
+import binascii
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpResponse
+from django.utils.crypto import constant_time_compare
+
+from .. import encoding
+from ..conf import get_setting
+
+
+class InvalidBackendError(ImproperlyConfigured):
+    """A backend cannot be loaded or made from its settings."""
+
+
+class SMSBackendError(Exception):
+    """The provider could not be reached, or refused the request as a whole.
+
+    ``results`` holds the results of the messages of the batch handled before the error, so
+    a caller never sends those twice.
+    """
+
+    def __init__(self, message, *, results=()):
+        super().__init__(message)
+        self.results = list(results)
+
+
+class WebhookAuthenticationFailed(Exception):
+    """A webhook request is not from the provider (the view answers 403)."""
+
+
+@dataclass(frozen=True)
+class OutgoingSMS:
+    to: str  # E.164
+    body: str
+    sender: str = ""  # sender id or number; "" = the backend's default
+    reference: str = ""  # client reference, unique per delivery (the pipeline's delivery uuid)
+
+
+class DeliveryStatus(StrEnum):
+    """Normalised status of a delivery. The order matters: a status never moves backwards."""
+
+    QUEUED = "queued"  # ours: not yet handed to a provider
+    ACCEPTED = "accepted"  # the provider took it
+    SENT = "sent"  # the provider handed it to the network
+    DELIVERED = "delivered"  # final
+    FAILED = "failed"  # final
+
+    @classmethod
+    def rank(cls, status):
+        """Position of ``status`` (a member or its value) in the order above."""
+        return list(cls).index(cls(status))
+
+
+DeliveryStatus.FINAL = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED})
+
+
+@dataclass
+class SendResult:
+    message: OutgoingSMS
+    accepted: bool
+    status: DeliveryStatus
+    message_id: str = ""  # the provider's id
+    permanent: bool = False  # for failures: True = do not retry
+    error_code: str = ""
+    error_message: str = ""
+    segments: int | None = None
+    price: Decimal | None = None
+    currency: str = ""
+
+
+@dataclass
+class DeliveryReport:
+    """A delivery status parsed from a status webhook."""
+
+    message_id: str
+    status: DeliveryStatus
+    error_code: str = ""
+    error_message: str = ""
+    permanent: bool = False
+    reason: str = ""  # "" | OPTED_OUT | INVALID_NUMBER, from the provider's error code
+    timestamp: datetime | None = None
+    raw: dict = field(default_factory=dict)
+
+
+# Values of DeliveryReport.reason (and of a failed SendResult's meaning) that the pipeline
+# turns into a contact's status.
+OPTED_OUT = "opted_out"
+INVALID_NUMBER = "invalid_number"
+
+
+@dataclass
+class InboundSMS:
+    sender: str  # E.164
+    body: str
+    message_id: str = ""
+    to: str = ""
+    received_at: datetime | None = None
+    raw: dict = field(default_factory=dict)
+
+
+class BaseSMSBackend(ABC):
+    """Base of every backend.
+
+    A backend declares the options it needs (``required_options``) and those it can take
+    (``default_options``, with their defaults); both are collected along the class hierarchy
+    and set as attributes. Options come from ``OPTIONS`` in the backend's settings, and
+    keyword arguments of :func:`~wagtail_grantee_sms.backends.get_backend` override them.
+    """
+
+    required_options = ()
+    default_options = {
+        # Secret a provider without signatures sends with each webhook: as ``?token=`` in
+        # the URL, an ``X-Webhook-Token`` header, or the password of HTTP basic auth.
+        "webhook_secret": "",
+        # Public base URL of the site as the provider sees it (behind a proxy), e.g.
+        # "https://ngo.example.org"; default: the WEBHOOK_BASE_URL setting, then the request.
+        "webhook_base_url": "",
+    }
+
+    def __init__(self, *, alias="default", fail_silently=False, **options):
+        self.alias = alias
+        self.fail_silently = fail_silently
+        required, defaults = self._option_names()
+        unknown = sorted(set(options) - set(required) - set(defaults))
+        if unknown:
+            raise InvalidBackendError(
+                f"SMS backend {alias!r} ({type(self).__name__}) does not take the option(s) "
+                f"{', '.join(unknown)}. It takes: {', '.join(sorted([*required, *defaults]))}."
+            )
+        missing = [name for name in required if options.get(name) in (None, "")]
+        if missing:
+            raise InvalidBackendError(
+                f"SMS backend {alias!r} ({type(self).__name__}) needs the option(s) "
+                f"{', '.join(missing)} in its OPTIONS."
+            )
+        for name, default in defaults.items():
+            setattr(self, name, options.get(name, default))
+        for name in required:
+            setattr(self, name, options[name])
+
+    @classmethod
+    def _option_names(cls):
+        required, defaults = [], {}
+        for klass in reversed(cls.__mro__):
+            required.extend(klass.__dict__.get("required_options", ()))
+            defaults.update(klass.__dict__.get("default_options", {}))
+        return tuple(dict.fromkeys(required)), defaults
+
+    # -- sending ------------------------------------------------------------------------
+
+    def open(self):
+        """Open what a batch of sends can share (an HTTP session). Returns True if opened."""
+        return False
+
+    def close(self):  # noqa: B027 - most backends have nothing to close
+        """Close what :meth:`open` opened."""
+
+    def __enter__(self):
+        self.open()
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback):
+        self.close()
+
+    @abstractmethod
+    def send_messages(self, messages):
+        """Send ``messages`` (``OutgoingSMS``); return one ``SendResult`` each, same order."""
+
+    def accepted(self, message, *, message_id="", status=DeliveryStatus.ACCEPTED, **details):
+        """A result for a message the provider took; segments measured if not given."""
+        details.setdefault("segments", encoding.measure(message.body).segments)
+        return SendResult(message, True, status, message_id=message_id, **details)
+
+    def failed(self, message, *, code, text, permanent, **details):
+        """A result for a message the provider refused."""
+        return SendResult(
+            message,
+            False,
+            DeliveryStatus.FAILED,
+            permanent=permanent,
+            error_code=str(code),
+            error_message=text,
+            **details,
+        )
+
+    def backend_error(self, error, messages, done=()):
+        """Handle an error that stops the whole batch, honouring ``fail_silently``."""
+        if not self.fail_silently:
+            raise SMSBackendError(str(error), results=done) from error
+        return [*done] + [
+            self.failed(message, code="backend_error", text=str(error), permanent=False)
+            for message in messages[len(done) :]
+        ]
+
+    # -- webhooks -----------------------------------------------------------------------
+
+    #: Whether the provider calls this backend's webhooks (then a secret is checked for).
+    receives_webhooks = False
+
+    def has_webhook_secret(self):
+        """Whether webhook requests can be authenticated (the system check warns if not)."""
+        return bool(self.webhook_secret)
+
+    def validate_webhook(self, request):
+        """Raise ``WebhookAuthenticationFailed`` unless ``request`` carries the secret.
+
+        Without a configured secret every request is refused: unauthenticated status
+        reports could mark numbers as opted out.
+        """
+        if not self.webhook_secret:
+            raise WebhookAuthenticationFailed(f"No webhook secret configured for {self.alias!r}.")
+        presented = [
+            request.GET.get("token", ""),
+            request.headers.get("X-Webhook-Token", ""),
+            basic_auth_password(request),
+        ]
+        if not any(
+            constant_time_compare(candidate, self.webhook_secret)
+            for candidate in presented
+            if candidate
+        ):
+            raise WebhookAuthenticationFailed("The webhook secret is missing or wrong.")
+
+    def parse_status_webhook(self, request):
+        """Return the ``DeliveryReport``s in a status webhook request."""
+        raise NotImplementedError(f"{type(self).__name__} receives no status webhooks.")
+
+    def parse_inbound_webhook(self, request):
+        """Return the ``InboundSMS``s in an inbound webhook request."""
+        raise NotImplementedError(f"{type(self).__name__} receives no inbound messages.")
+
+    def webhook_response(self, kind):
+        """The answer the provider expects to a webhook of ``kind`` ("status"/"inbound")."""
+        return HttpResponse(status=200)
+
+    def webhook_url(self, request):
+        """The URL of ``request`` as the provider called it (for signatures)."""
+        base = self.webhook_base_url or get_setting("WEBHOOK_BASE_URL")
+        if base:
+            return base.rstrip("/") + request.get_full_path()
+        return request.build_absolute_uri()
+
+
+def basic_auth_password(request):
+    """The password of the request's HTTP basic auth, or ""."""
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
