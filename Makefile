@@ -1,6 +1,8 @@
 # Every target installs what it needs into .venv (or .venv312) first.
 SHELL := /bin/bash
 PYTHON ?= python3.11
+# pyenv's shim only answers for its selected version, so look for an installed 3.12 first.
+PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) python3.12)
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV312 := .venv312
@@ -20,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV312)/.installed: pyproject.toml
-	test -x $(PY312) || python3.12 -m venv $(VENV312)
+	test -x $(PY312) || $(PYTHON312) -m venv $(VENV312)
 	$(PY312) -m pip install --quiet --upgrade pip
 	$(PY312) -m pip install --quiet -e ".[test,postgres,redis]" "$(DJANGO6)"
 	touch $@
