@@ -16,17 +16,20 @@ Errors, as in Django's e-mail backends:
 
 import base64
 import binascii
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import HttpResponse
+from django.urls import NoReverseMatch, reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.dateparse import parse_datetime
 
-from .. import encoding
+from .. import encoding, phones
 from ..conf import get_setting
 
 
@@ -188,9 +191,14 @@ class BaseSMSBackend(ABC):
     def send_messages(self, messages):
         """Send ``messages`` (``OutgoingSMS``); return one ``SendResult`` each, same order."""
 
+    def measure(self, message):
+        """Encoding and segments of ``message`` (see :mod:`wagtail_grantee_sms.encoding`)."""
+        return encoding.measure(message.body)
+
     def accepted(self, message, *, message_id="", status=DeliveryStatus.ACCEPTED, **details):
         """A result for a message the provider took; segments measured if not given."""
-        details.setdefault("segments", encoding.measure(message.body).segments)
+        if details.get("segments") is None:
+            details["segments"] = self.measure(message).segments
         return SendResult(message, True, status, message_id=message_id, **details)
 
     def failed(self, message, *, code, text, permanent, **details):
@@ -204,6 +212,14 @@ class BaseSMSBackend(ABC):
             error_message=text,
             **details,
         )
+
+    #: Provider error codes that say something about the number: code → OPTED_OUT or
+    #: INVALID_NUMBER. The pipeline marks the contact accordingly.
+    reasons = {}
+
+    def failure_reason(self, error_code):
+        """OPTED_OUT, INVALID_NUMBER or "" for a provider ``error_code``."""
+        return self.reasons.get(str(error_code), "")
 
     def backend_error(self, error, messages, done=()):
         """Handle an error that stops the whole batch, honouring ``fail_silently``."""
@@ -255,12 +271,70 @@ class BaseSMSBackend(ABC):
         """The answer the provider expects to a webhook of ``kind`` ("status"/"inbound")."""
         return HttpResponse(status=200)
 
+    def base_url(self):
+        """The site's public base URL as providers see it, or ""."""
+        return (self.webhook_base_url or get_setting("WEBHOOK_BASE_URL")).rstrip("/")
+
+    def status_callback_url(self):
+        """The absolute URL of this backend's status webhook, if the base URL is known."""
+        base = self.base_url()
+        if not base:
+            return ""
+        try:
+            path = reverse("wagtail_grantee_sms:status-webhook", args=[self.alias])
+        except NoReverseMatch:
+            return ""
+        return base + path
+
     def webhook_url(self, request):
         """The URL of ``request`` as the provider called it (for signatures)."""
-        base = self.webhook_base_url or get_setting("WEBHOOK_BASE_URL")
+        base = self.base_url()
         if base:
-            return base.rstrip("/") + request.get_full_path()
+            return base + request.get_full_path()
         return request.build_absolute_uri()
+
+
+def webhook_params(request):
+    """The parameters of a webhook request as one flat dict: JSON body, form or query."""
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError as error:
+            raise ValueError("The webhook body is not valid JSON.") from error
+        if not isinstance(payload, dict):
+            raise ValueError("The webhook body is not a JSON object.")
+        return payload
+    source = request.POST if request.method == "POST" else request.GET
+    return source.dict()
+
+
+def parse_timestamp(value, tz=UTC):
+    """A provider's date and time ("2020-01-01 12:34:56" or ISO 8601) as an aware datetime;
+    without an offset it is read in ``tz`` (UTC unless the provider says otherwise)."""
+    try:
+        parsed = parse_datetime(str(value or ""))
+    except ValueError:
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed
+
+
+def parse_amount(value):
+    """A price from a provider as a positive ``Decimal`` (None if missing or unreadable)."""
+    try:
+        return abs(Decimal(str(value).strip())) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+def normalise_sender(raw):
+    """A sender number in E.164; a sender that is no phone number (a short code, a name
+    like "TELKOMSEL") is kept as it came."""
+    try:
+        return phones.normalise(raw)
+    except ValidationError:
+        return str(raw or "").strip()
 
 
 def basic_auth_password(request):

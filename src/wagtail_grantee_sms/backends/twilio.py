@@ -1,0 +1,175 @@
+"""Twilio, through its Messages API (no SDK).
+
+Sending: ``POST https://api.twilio.com/2010-04-01/Accounts/{AccountSid}/Messages.json`` with
+HTTP basic auth (Account SID, Auth Token) and the form fields ``To``, ``From`` (or
+``MessagingServiceSid``), ``Body`` and ``StatusCallback``.
+
+Webhooks are signed: ``X-Twilio-Signature`` is the base64 HMAC-SHA1, keyed with the Auth
+Token, of the full URL Twilio called followed by every POST parameter's name and value,
+sorted by name.
+"""
+
+import base64
+import hashlib
+import hmac
+
+from django.http import HttpResponse
+from django.utils.crypto import constant_time_compare
+
+from .base import (
+    INVALID_NUMBER,
+    OPTED_OUT,
+    DeliveryReport,
+    DeliveryStatus,
+    InboundSMS,
+    WebhookAuthenticationFailed,
+    normalise_sender,
+    parse_amount,
+    webhook_params,
+)
+from .base_requests import RequestsSMSBackend
+
+API_URL = "https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Messages.json"
+
+# Twilio's MessageStatus values, normalised.
+STATUSES = {
+    "accepted": DeliveryStatus.ACCEPTED,
+    "scheduled": DeliveryStatus.ACCEPTED,
+    "queued": DeliveryStatus.ACCEPTED,
+    "sending": DeliveryStatus.ACCEPTED,
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.DELIVERED,
+    "undelivered": DeliveryStatus.FAILED,
+    "failed": DeliveryStatus.FAILED,
+    "canceled": DeliveryStatus.FAILED,
+}
+
+# Error codes worth retrying; any other error is permanent.
+TRANSIENT_ERRORS = {
+    "20429",  # too many requests
+    "30001",  # queue overflow
+    "30003",  # unreachable destination handset (switched off, out of coverage)
+    "30008",  # unknown error
+    "30009",  # missing segment
+    "30010",  # message price exceeds max price
+}
+
+
+class SMSBackend(RequestsSMSBackend):
+    required_options = ("account_sid", "auth_token")
+    default_options = {
+        # The sending number (E.164) or alphanumeric sender id...
+        "from_number": "",
+        # ...or a Messaging Service, which picks the sender itself.
+        "messaging_service_sid": "",
+        # URL Twilio posts status reports to; default: the status webhook of this alias, when
+        # WEBHOOK_BASE_URL (or the webhook_base_url option) is set.
+        "status_callback": "",
+        "api_url": API_URL,
+    }
+    receives_webhooks = True
+    reasons = {
+        "21211": INVALID_NUMBER,  # invalid 'To' number
+        "21614": INVALID_NUMBER,  # 'To' is not a mobile number
+        "30005": INVALID_NUMBER,  # unknown destination handset
+        "30006": INVALID_NUMBER,  # landline or unreachable carrier
+        "21610": OPTED_OUT,  # the recipient replied STOP
+    }
+
+    def has_webhook_secret(self):
+        return True  # Twilio signs with the Auth Token, which sending needs anyway
+
+    def send_message(self, message):
+        data = {"To": message.to, "Body": message.body}
+        if message.sender or self.from_number:
+            data["From"] = message.sender or self.from_number
+        if self.messaging_service_sid and not message.sender:
+            data["MessagingServiceSid"] = self.messaging_service_sid
+        callback = self.status_callback or self.status_callback_url()
+        if callback:
+            data["StatusCallback"] = callback
+        response = self.request(
+            "POST",
+            self.api_url.format(account_sid=self.account_sid),
+            data=data,
+            auth=(self.account_sid, self.auth_token),
+        )
+        payload = self.json(response)
+        if response.status_code == 429:
+            return self.failed(
+                message,
+                code=payload.get("code") or "20429",
+                text=payload.get("message") or "Too many requests",
+                permanent=False,
+            )
+        if response.status_code >= 400:
+            code = str(payload.get("code") or response.status_code)
+            return self.failed(
+                message,
+                code=code,
+                text=payload.get("message", ""),
+                permanent=code not in TRANSIENT_ERRORS,
+            )
+        details = {"currency": (payload.get("price_unit") or "").upper()}
+        if payload.get("num_segments"):
+            details["segments"] = int(payload["num_segments"])
+        # Twilio reports what was charged as a negative amount, often only later.
+        details["price"] = parse_amount(payload.get("price"))
+        return self.accepted(
+            message,
+            message_id=payload["sid"],
+            status=STATUSES.get(payload.get("status"), DeliveryStatus.ACCEPTED),
+            **details,
+        )
+
+    # -- webhooks -----------------------------------------------------------------------
+
+    def signature(self, url, params):
+        """The X-Twilio-Signature Twilio sends for ``url`` and POST ``params`` (a QueryDict)."""
+        signed = url + "".join(
+            name + value for name in sorted(params) for value in sorted(params.getlist(name))
+        )
+        digest = hmac.new(self.auth_token.encode(), signed.encode(), hashlib.sha1).digest()
+        return base64.b64encode(digest).decode()
+
+    def validate_webhook(self, request):
+        presented = request.headers.get("X-Twilio-Signature", "")
+        expected = self.signature(self.webhook_url(request), request.POST)
+        if not presented or not constant_time_compare(presented, expected):
+            raise WebhookAuthenticationFailed("Wrong or missing X-Twilio-Signature.")
+
+    def parse_status_webhook(self, request):
+        params = webhook_params(request)
+        code = params.get("ErrorCode", "")
+        status = STATUSES.get(params.get("MessageStatus", ""), DeliveryStatus.ACCEPTED)
+        return [
+            DeliveryReport(
+                message_id=params.get("MessageSid", ""),
+                status=status,
+                error_code=code,
+                error_message=params.get("ErrorMessage", ""),
+                permanent=status == DeliveryStatus.FAILED and code not in TRANSIENT_ERRORS,
+                reason=self.failure_reason(code),
+                raw=params,
+            )
+        ]
+
+    def parse_inbound_webhook(self, request):
+        params = webhook_params(request)
+        return [
+            InboundSMS(
+                sender=normalise_sender(params.get("From", "")),
+                body=params.get("Body", ""),
+                message_id=params.get("MessageSid", ""),
+                to=params.get("To", ""),
+                raw=params,
+            )
+        ]
+
+    def webhook_response(self, kind):
+        # An empty TwiML document: acknowledge, reply nothing.
+        return HttpResponse(
+            '<?xml version="1.0" encoding="UTF-8"?><Response></Response>',
+            content_type="text/xml",
+        )
