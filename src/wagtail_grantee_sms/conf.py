@@ -17,6 +17,59 @@ DEFAULTS = {
     # Public base URL of the site as SMS providers see it (behind a proxy), used to check
     # webhook signatures; "" = the URL of the request.
     "WEBHOOK_BASE_URL": "",
+    # Ways a site lets contacts be verified: "code" (6-digit code by SMS), "reply" (contact
+    # replies YA/YES), "manual" (a user with verify_contact records proof, e.g. a paper form).
+    "VERIFICATION_METHODS": ["code", "reply", "manual"],
+    # Hours a verification code stays valid.
+    "VERIFICATION_CODE_HOURS": 24,
+    # Wrong tries allowed per code before it stops working.
+    "VERIFICATION_CODE_ATTEMPTS": 5,
+    # Verification SMS that may be sent to one contact within an hour.
+    "VERIFICATION_SENDS_PER_HOUR": 3,
+    # Default texts of the verification SMS (editable in Settings > SMS verification messages).
+    "VERIFICATION_MESSAGES": {
+        "code": {
+            "id": "{organisation}: kode verifikasi Anda {code}. Balas kode ini untuk "
+            "mengonfirmasi nomor Anda. Balas STOP untuk berhenti.",
+            "en": "{organisation}: your verification code is {code}. Reply with this code to "
+            "confirm your number. Reply STOP to stop.",
+        },
+        "reply": {
+            "id": "{organisation}: balas YA untuk menerima SMS dari kami. Balas STOP untuk "
+            "berhenti.",
+            "en": "{organisation}: reply YES to receive SMS from us. Reply STOP to stop.",
+        },
+    },
+    # Sign-up form: attempts allowed per visitor IP address and per number, per hour.
+    "SIGNUP_ATTEMPTS_PER_IP": 10,
+    "SIGNUP_ATTEMPTS_PER_NUMBER": 3,
+    # Contact import: largest file (bytes) and most rows accepted.
+    "IMPORT_MAX_FILE_SIZE": 5 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 20_000,
+    # Inbound keywords, compared without case, accents, spaces or punctuation; the message
+    # must be the keyword alone. Opting out is always honoured; opting in only brings back a
+    # contact that opted out (a blocked contact stays blocked).
+    "OPT_OUT_KEYWORDS": ["STOP", "BERHENTI", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"],
+    "OPT_IN_KEYWORDS": ["START", "JOIN", "DAFTAR", "YA"],
+    # The one SMS sent back after an opt-out / opt-in keyword, by the contact's language
+    # ("en" when the language has no text). {organisation} is WAGTAIL_SITE_NAME.
+    "OPT_OUT_CONFIRMATION": {
+        "id": "{organisation}: Anda tidak akan menerima SMS lagi dari kami. Balas START untuk "
+        "berlangganan kembali.",
+        "en": "{organisation}: you will get no more SMS from us. Reply START to subscribe again.",
+    },
+    "OPT_IN_CONFIRMATION": {
+        "id": "{organisation}: Anda kembali menerima SMS dari kami. Balas STOP untuk berhenti.",
+        "en": "{organisation}: you will get our SMS again. Reply STOP to stop.",
+    },
+    # Attempts to hand one SMS to the provider before it is marked failed (transient errors
+    # only; a backend's own MAX_ATTEMPTS wins).
+    "MAX_ATTEMPTS": 5,
+    # Seconds before the first retry; each further retry waits twice as long.
+    "RETRY_BACKOFF": 60,
+    # Seconds after which a delivery still "sending" is taken as interrupted (worker crash):
+    # resent if the backend's provider deduplicates client references, else marked for review.
+    "SENDING_TIMEOUT": 600,
 }
 
 

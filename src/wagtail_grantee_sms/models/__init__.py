@@ -1,3 +1,12 @@
-from .contacts import Contact, ContactGroup
+from .contacts import Contact, ContactGroup, VerificationCode, VerificationMessages
+from .messages import Delivery, InboundMessage, SendRateBucket
 
-__all__ = ["Contact", "ContactGroup"]
+__all__ = [
+    "Contact",
+    "ContactGroup",
+    "Delivery",
+    "InboundMessage",
+    "SendRateBucket",
+    "VerificationCode",
+    "VerificationMessages",
+]

@@ -1,0 +1,329 @@
+"""The sending pipeline: the one way the suite sends an SMS.
+
+``queue_message`` records a :class:`~.models.Delivery` and hands it to the background worker
+(``tasks.py``) once the transaction commits. ``send_deliveries`` does the sending:
+
+1. wait for a slot of the backend's shared ``RATE_LIMIT`` (``ratelimit.py``);
+2. claim the delivery with one conditional UPDATE (``queued`` → ``sending``, attempts + 1), so
+   of two workers running the same task only one gets it;
+3. hand it to the backend, then record the provider's answer. A transient error puts the
+   delivery back in the queue for a retry with exponential backoff (until ``MAX_ATTEMPTS``), a
+   permanent one fails it.
+
+A delivery found still ``sending`` after ``SENDING_TIMEOUT`` was interrupted (a worker died
+between claiming and recording): nobody knows whether the provider got it. It is resent only
+through a backend whose provider deduplicates client references (``idempotent_references``:
+the resend carries the same reference, so the phone gets the SMS once); otherwise it is set to
+``review`` and never resent automatically. An ``SMSBackendError`` that may have reached the
+provider is treated the same way.
+"""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import phones, ratelimit, tasks, verification
+from .backends import (
+    INVALID_NUMBER,
+    OPTED_OUT,
+    DeliveryStatus,
+    OutgoingSMS,
+    SMSBackendError,
+    get_backend,
+    get_backend_settings,
+)
+from .conf import get_setting
+from .models import Contact, Delivery
+from .signals import delivery_status_changed
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+Purpose = Delivery.Purpose
+
+# Contacts who may get nothing but the confirmation of their opt-out.
+UNREACHABLE = {Contact.Status.OPTED_OUT, Contact.Status.BLOCKED, Contact.Status.INVALID}
+
+# A status report or answer may only move a delivery forward in this order; both final
+# statuses share the last rank, so "failed" never overwrites "delivered" nor the reverse.
+RANK = {
+    Status.QUEUED: 0,
+    Status.SENDING: 1,
+    Status.REVIEW: 1,
+    Status.ACCEPTED: 2,
+    Status.SENT: 3,
+    Status.DELIVERED: 4,
+    Status.FAILED: 4,
+}
+
+
+class NotAllowedToSend(Exception):
+    """The contact may not receive this message (opted out, blocked, not verified...)."""
+
+
+def check_allowed(contact, purpose):
+    """Raise ``NotAllowedToSend`` unless ``contact`` may receive a message for ``purpose``."""
+    if contact.status in UNREACHABLE and purpose != Purpose.OPT_OUT_CONFIRMATION:
+        raise NotAllowedToSend(
+            f"Contact {contact.pk} is {contact.status}: only an opt-out confirmation may be sent."
+        )
+    if purpose == Purpose.BROADCAST and contact.status != Contact.Status.VERIFIED:
+        raise NotAllowedToSend(f"Contact {contact.pk} is {contact.status}, not verified.")
+
+
+def queue_message(contact, body, *, purpose, backend_alias="default"):
+    """Record an SMS to ``contact`` and queue its sending once the transaction commits."""
+    check_allowed(contact, purpose)
+    get_backend_settings(backend_alias)  # an unknown alias fails here, not in the worker
+    delivery = Delivery.objects.create(
+        contact=contact,
+        phone=contact.phone,
+        body=body,
+        purpose=purpose,
+        backend_alias=backend_alias,
+    )
+    transaction.on_commit(partial(tasks.enqueue_delivery, delivery.pk))
+    return delivery
+
+
+def send_delivery(delivery_id):
+    """Send one queued delivery (safe to call twice: the second call finds nothing to do)."""
+    send_deliveries([delivery_id])
+
+
+def send_deliveries(delivery_ids):
+    """Send the given deliveries that are due, one backend connection per backend alias."""
+    aliases = (
+        Delivery.objects.filter(pk__in=delivery_ids)
+        .order_by("backend_alias", "pk")
+        .values_list("backend_alias", "pk")
+    )
+    batches = {}
+    for alias, pk in aliases:
+        batches.setdefault(alias, []).append(pk)
+    for alias, pks in batches.items():
+        backend_settings = get_backend_settings(alias)
+        with get_backend(alias) as backend:
+            for pk in pks:
+                send_with(backend, backend_settings, pk)
+
+
+def recover_interrupted_deliveries():
+    """Apply the interrupted-send policy to every delivery stuck in ``sending``."""
+    send_deliveries(list(_interrupted().values_list("pk", flat=True)))
+
+
+def send_with(backend, backend_settings, delivery_id):
+    """Claim delivery ``delivery_id``, send it through the open ``backend``, record the answer."""
+    if backend_settings["RATE_LIMIT"]:
+        ratelimit.wait_for_slot(backend.alias, backend_settings["RATE_LIMIT"])
+    delivery = claim(delivery_id, resend_interrupted=_idempotent(backend))
+    if delivery is None:
+        return
+    try:
+        if delivery.contact:
+            check_allowed(delivery.contact, delivery.purpose)
+    except NotAllowedToSend as refusal:
+        # The contact opted out (or was blocked) after the message was queued.
+        _finish(
+            delivery,
+            Status.FAILED,
+            error_code="not_allowed",
+            error_message=str(refusal),
+            permanent_error=True,
+        )
+        return
+    message = OutgoingSMS(to=delivery.phone, body=delivery.body, reference=str(delivery.uuid))
+    try:
+        [result] = backend.send_messages([message])
+    except SMSBackendError as error:
+        if error.results:
+            result = error.results[0]
+        elif getattr(error, "maybe_sent", True) and not _idempotent(backend):
+            _set_review(delivery, str(error))
+            return
+        else:
+            _retry_or_fail(delivery, backend_settings, "backend_error", str(error), False, "")
+            return
+    if result.accepted:
+        _record_accepted(delivery, result, backend_settings)
+    else:
+        _retry_or_fail(
+            delivery,
+            backend_settings,
+            result.error_code,
+            result.error_message,
+            result.permanent,
+            getattr(result, "reason", ""),
+        )
+
+
+def claim(delivery_id, *, resend_interrupted=False):
+    """Take the delivery for sending; return it, or ``None`` when it is not ours to send.
+
+    One conditional UPDATE decides, so two workers never both get it. An interrupted delivery
+    is taken again only with ``resend_interrupted``; otherwise it is set to ``review``.
+    """
+    now = timezone.now()
+    claimable = Q(status=Status.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    if resend_interrupted:
+        claimable |= Q(pk__in=_interrupted().values("pk"))
+    claimed = Delivery.objects.filter(claimable, pk=delivery_id).update(
+        status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=None
+    )
+    delivery = Delivery.objects.select_related("contact").filter(pk=delivery_id).first()
+    if claimed:
+        return delivery
+    if delivery is not None and not resend_interrupted and _interrupted().filter(pk=delivery_id):
+        _set_review(delivery, "The worker stopped while handing it to the provider.")
+    return None
+
+
+def _interrupted():
+    cutoff = timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
+    return Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+
+
+def _idempotent(backend):
+    return getattr(backend, "idempotent_references", False)
+
+
+def _set_review(delivery, reason):
+    logger.warning(
+        "SMS delivery %s to %s may or may not have reached the provider (%s); it is marked "
+        "for review and will not be resent automatically.",
+        delivery.pk,
+        phones.mask(delivery.phone),
+        reason,
+    )
+    _finish(delivery, Status.REVIEW, error_code="interrupted", error_message=reason)
+
+
+def _record_accepted(delivery, result, backend_settings):
+    price, currency = result.price, result.currency
+    per_segment = backend_settings["PRICE_PER_SEGMENT"]
+    if price is None and per_segment is not None and result.segments:
+        price, currency = Decimal(str(per_segment)) * result.segments, backend_settings["CURRENCY"]
+    # A provider that says "queued" has still taken the message: it must not be claimable.
+    status = max(DeliveryStatus(result.status).value, Status.ACCEPTED, key=RANK.__getitem__)
+    _finish(
+        delivery,
+        status,
+        provider_message_id=result.message_id,
+        segments=result.segments,
+        price=price,
+        currency=currency or "",
+        sent_at=timezone.now(),
+        error_code="",
+        error_message="",
+    )
+    logger.info("SMS delivery %s to %s accepted.", delivery.pk, phones.mask(delivery.phone))
+
+
+def _retry_or_fail(delivery, backend_settings, code, text, permanent, reason):
+    max_attempts = backend_settings["MAX_ATTEMPTS"] or get_setting("MAX_ATTEMPTS")
+    error = {"error_code": code, "error_message": text, "permanent_error": permanent}
+    mark_contact(delivery.contact, reason, code)
+    if permanent or delivery.attempts >= max_attempts:
+        logger.warning(
+            "SMS delivery %s to %s failed after %s attempt(s): %s %s",
+            delivery.pk,
+            phones.mask(delivery.phone),
+            delivery.attempts,
+            code,
+            text,
+        )
+        _finish(delivery, Status.FAILED, **error)
+        return
+    backoff = get_setting("RETRY_BACKOFF") * 2 ** (delivery.attempts - 1)
+    next_attempt_at = timezone.now() + timedelta(seconds=backoff)
+    logger.info(
+        "SMS delivery %s to %s: transient error %s, retry %s in %s s.",
+        delivery.pk,
+        phones.mask(delivery.phone),
+        code,
+        delivery.attempts + 1,
+        backoff,
+    )
+    if _finish(delivery, Status.QUEUED, next_attempt_at=next_attempt_at, **error):
+        transaction.on_commit(partial(tasks.enqueue_delivery, delivery.pk, at=next_attempt_at))
+
+
+def _finish(delivery, status, **fields):
+    """Move a claimed delivery out of ``sending``; False if something else moved it first."""
+    updated = Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
+        status=status, updated_at=timezone.now(), **fields
+    )
+    if updated:
+        old_status = delivery.status
+        delivery.refresh_from_db()
+        _changed(delivery, old_status)
+    return bool(updated)
+
+
+def _changed(delivery, old_status):
+    if delivery.status != old_status:
+        delivery_status_changed.send(sender=None, delivery=delivery, old_status=old_status)
+
+
+def mark_contact(contact, reason, detail=""):
+    """Apply what a provider said about the number (``reason`` of a result or report)."""
+    if contact is None or not reason:
+        return
+    if reason == OPTED_OUT:
+        verification.opt_out(contact, via=verification.VIA_PROVIDER, reason=detail)
+    elif reason == INVALID_NUMBER:
+        verification.mark_invalid(contact, via=verification.VIA_PROVIDER, reason=detail)
+
+
+def apply_delivery_report(alias, report):
+    """Apply a provider's status report; returns the delivery, or ``None`` if unknown.
+
+    Idempotent: a duplicate or a report older than what is known changes nothing, because the
+    conditional UPDATE only moves a delivery to a later status.
+    """
+    delivery = (
+        Delivery.objects.select_related("contact")
+        .filter(backend_alias=alias, provider_message_id=report.message_id)
+        .first()
+        if report.message_id
+        else None
+    )
+    if delivery is None:
+        logger.info(
+            "Status report from SMS backend %r for unknown message id %r ignored.",
+            alias,
+            report.message_id,
+        )
+        return None
+    new_status = DeliveryStatus(report.status).value
+    earlier = [status for status, rank in RANK.items() if rank < RANK[new_status]]
+    fields = {"status": new_status, "updated_at": timezone.now()}
+    if new_status == Status.FAILED:
+        fields |= {
+            "error_code": report.error_code,
+            "error_message": report.error_message,
+            "permanent_error": report.permanent,
+        }
+    updated = Delivery.objects.filter(pk=delivery.pk, status__in=earlier).update(**fields)
+    if updated:
+        old_status = delivery.status
+        delivery.refresh_from_db()
+        _changed(delivery, old_status)
+        mark_contact(delivery.contact, report.reason, report.error_code)
+    return delivery
+
+
+def confirmation_text(setting, contact):
+    """The text of ``OPT_OUT_CONFIRMATION``/``OPT_IN_CONFIRMATION`` in the contact's language."""
+    texts = get_setting(setting)
+    text = texts.get(contact.language) or texts.get("en") or next(iter(texts.values()))
+    return text.format(organisation=getattr(settings, "WAGTAIL_SITE_NAME", ""))

@@ -1,0 +1,78 @@
+"""Backends the pipeline's tests configure by dotted path: locmem with extra abilities."""
+
+import json
+
+from wagtail_grantee_sms.backends import (
+    DeliveryReport,
+    DeliveryStatus,
+    InboundSMS,
+    SMSBackendError,
+    locmem,
+)
+
+# Every backend instance made during a test, to count connections.
+opened = []
+# Errors the next sends raise, one per send (an SMSBackendError, for example).
+raise_next = []
+
+
+class IdempotentBackend(locmem.SMSBackend):
+    """A provider that deduplicates client references: a resend reaches the phone once."""
+
+    idempotent_references = True
+
+
+class CountingBackend(locmem.SMSBackend):
+    """Records each connection it opens; raises what a test put in ``raise_next``."""
+
+    def open(self):
+        opened.append(self)
+        return True
+
+    def send_messages(self, messages):
+        if raise_next:
+            raise raise_next.pop(0)
+        return super().send_messages(messages)
+
+
+def unreachable(message="Connection refused"):
+    error = SMSBackendError(message)
+    error.maybe_sent = False
+    return error
+
+
+class WebhookBackend(locmem.SMSBackend):
+    """Takes JSON webhooks authenticated by the base class's shared secret."""
+
+    receives_webhooks = True
+
+    def parse_status_webhook(self, request):
+        try:
+            payload = json.loads(request.body)
+            return [
+                DeliveryReport(
+                    message_id=item["id"],
+                    status=DeliveryStatus(item["status"]),
+                    error_code=item.get("code", ""),
+                    reason=item.get("reason", ""),
+                    raw=item,
+                )
+                for item in payload["reports"]
+            ]
+        except (KeyError, TypeError) as error:
+            raise ValueError("Not a status report.") from error
+
+    def parse_inbound_webhook(self, request):
+        try:
+            payload = json.loads(request.body)
+            return [
+                InboundSMS(sender=item["from"], body=item["text"], message_id=item["id"], raw=item)
+                for item in payload["messages"]
+            ]
+        except (KeyError, TypeError) as error:
+            raise ValueError("Not an inbound message.") from error
+
+
+class InboundOnlyBackend(WebhookBackend):
+    def parse_status_webhook(self, request):
+        raise NotImplementedError
