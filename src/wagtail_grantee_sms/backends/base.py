@@ -202,7 +202,11 @@ class BaseSMSBackend(ABC):
         return SendResult(message, True, status, message_id=message_id, **details)
 
     def failed(self, message, *, code, text, permanent, **details):
-        """A result for a message the provider refused."""
+        """A result for a message the provider refused. A gateway that quotes the number in
+        its error text gets it masked: error texts end up in logs and the admin."""
+        for written in (message.to, message.to.lstrip("+")):
+            if written:
+                text = str(text).replace(written, phones.mask(written))
         return SendResult(
             message,
             False,
