@@ -10,3 +10,4 @@ class WagtailGranteeSMSConfig(AppConfig):
 
     def ready(self):
         from . import checks  # noqa: F401  (registers the system checks)
+        from . import signal_handlers  # noqa: F401  (contacts: erasure, verification replies)

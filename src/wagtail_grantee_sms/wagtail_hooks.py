@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.log_actions import LogFormatter
 
+from .bulk_actions import CONTACT_BULK_ACTIONS
+
 
 class ContactStatusFormatter(LogFormatter):
     """Shows a status change with the reason given for it, if any."""
@@ -16,6 +18,18 @@ CONTACT_STATUS_ACTIONS = {
     "wagtail_grantee_sms.opt_out": (_("Opt out"), _("Opted out")),
     "wagtail_grantee_sms.opt_in": (_("Opt in"), _("Opted back in by SMS")),
     "wagtail_grantee_sms.invalid": (_("Mark invalid"), _("Marked as an invalid number")),
+    "wagtail_grantee_sms.verification_sent": (
+        _("Send verification"),
+        _("Verification SMS sent"),
+    ),
+    "wagtail_grantee_sms.verified": (_("Verify"), _("Verified")),
+    "wagtail_grantee_sms.block": (_("Block"), _("Blocked")),
+    "wagtail_grantee_sms.unblock": (_("Unblock"), _("Unblocked, to be verified again")),
+    "wagtail_grantee_sms.number_changed": (
+        _("Change number"),
+        _("Number changed, to be verified again"),
+    ),
+    "wagtail_grantee_sms.imported": (_("Import"), _("Imported")),
 }
 
 
@@ -26,3 +40,14 @@ def register_contact_log_actions(actions):
             "Formatter", (ContactStatusFormatter,), {"label": label, "message": message}
         )
         actions.register_action(action)(formatter)
+
+
+@hooks.register("register_admin_viewset")
+def register_sms_viewsets():
+    from .viewsets import SMSViewSetGroup
+
+    return SMSViewSetGroup()
+
+
+for bulk_action in CONTACT_BULK_ACTIONS:
+    hooks.register("register_bulk_action", bulk_action)

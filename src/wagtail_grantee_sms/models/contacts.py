@@ -1,8 +1,12 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from .. import phones
+from ..conf import get_setting
 
 
 class ContactGroup(models.Model):
@@ -42,9 +46,10 @@ class Contact(models.Model):
     name = models.CharField(_("name"), max_length=255)
     phone = models.CharField(
         _("phone number"),
-        max_length=20,
+        max_length=32,
         unique=True,
         help_text=_("Stored in international format, for example +6281234567890."),
+        error_messages={"unique": _("A contact with this phone number already exists.")},
     )
     groups = models.ManyToManyField(
         ContactGroup, verbose_name=_("groups"), related_name="contacts", blank=True
@@ -87,6 +92,117 @@ class Contact(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        saved_phone = getattr(self, "_saved_phone", None)
+        number_changed = saved_phone is not None and self.phone != saved_phone
+        super().save(*args, **kwargs)
+        self._saved_phone = self.phone
+        if number_changed:
+            from ..verification import number_changed as return_to_unverified
+
+            return_to_unverified(self)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        contact = super().from_db(db, field_names, values)
+        # Remembered so that save() can tell when the number changed.
+        contact._saved_phone = contact.__dict__.get("phone")
+        return contact
+
+    def clean(self):
+        super().clean()
+        if self.phone:
+            try:
+                self.phone = phones.normalise(self.phone, mobile_only=True)
+            except ValidationError as error:
+                raise ValidationError({"phone": error.messages}) from error
+
     @property
     def masked_phone(self):
         return phones.mask(self.phone)
+
+    @property
+    def group_names(self):
+        return ", ".join(group.name for group in self.groups.all())
+
+    @property
+    def display_phone(self):
+        return phones.display(self.phone)
+
+
+class VerificationCode(models.Model):
+    """A code sent to a contact's number; stored as a keyed hash, never in clear."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="verification_codes"
+    )
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("verification code")
+        verbose_name_plural = _("verification codes")
+
+    def __str__(self):
+        return f"{self.contact} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+@register_setting(icon="mail")
+class VerificationMessages(BaseGenericSetting):
+    """The texts of the verification SMS, in Indonesian and English.
+
+    An empty field uses the default from ``WAGTAIL_GRANTEE_SMS["VERIFICATION_MESSAGES"]``.
+    """
+
+    organisation = models.CharField(
+        _("organisation"),
+        max_length=60,
+        blank=True,
+        help_text=_("Replaces {organisation} in the messages. Empty: the site's name."),
+    )
+    code_message_id = models.TextField(_("code message (Indonesian)"), blank=True)
+    code_message_en = models.TextField(_("code message (English)"), blank=True)
+    reply_message_id = models.TextField(_("reply message (Indonesian)"), blank=True)
+    reply_message_en = models.TextField(_("reply message (English)"), blank=True)
+
+    panels = [
+        FieldPanel("organisation"),
+        MultiFieldPanel(
+            [FieldPanel("code_message_id"), FieldPanel("code_message_en")],
+            heading=_("Message with a code"),
+            help_text=_("Must contain {code}. May contain {organisation}."),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("reply_message_id"), FieldPanel("reply_message_en")],
+            heading=_("Message asking for a reply YA"),
+            help_text=_("May contain {organisation}."),
+        ),
+    ]
+
+    class Meta:
+        verbose_name = _("SMS verification messages")
+
+    def clean(self):
+        super().clean()
+        for language in Contact.Language.values:
+            field = f"code_message_{language}"
+            if getattr(self, field) and "{code}" not in getattr(self, field):
+                raise ValidationError({field: _("The message must contain {code}.")})
+
+    def render(self, kind, language, **values):
+        """The text of message ``kind`` ("code" or "reply") in ``language``, filled in."""
+        template = (
+            getattr(self, f"{kind}_message_{language}", "")
+            or (get_setting("VERIFICATION_MESSAGES")[kind][language])
+        )
+        values.setdefault(
+            "organisation", self.organisation or getattr(settings, "WAGTAIL_SITE_NAME", "")
+        )
+        # Plain replacement, not str.format: an editor's text may hold any other braces.
+        for name, value in values.items():
+            template = template.replace("{" + name + "}", str(value))
+        return template
