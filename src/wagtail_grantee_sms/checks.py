@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.checks import Tags, Warning, register
 
+from .backends.checks import check_backends  # noqa: F401  (registers E010-E014, W010, W020)
 from .conf import DEFAULTS, SETTINGS_NAME
 
 
