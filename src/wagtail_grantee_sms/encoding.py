@@ -95,7 +95,7 @@ class Measurement:
     encoding: str  # GSM7 or UCS2
     units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
     segments: int  # 0 for an empty text
-    remaining: int  # characters' room left in the last segment
+    remaining: int  # room left in the last segment, in units (an emoji or "€" takes two)
     ucs2_characters: tuple[str, ...]  # the characters that forced UCS-2, in order of appearance
 
     @property
