@@ -5,9 +5,9 @@ import mimetypes
 from functools import cached_property
 from urllib.parse import urljoin
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Prefetch
 from django.http import Http404
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.feedgenerator import Enclosure
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -65,11 +65,9 @@ class Feed:
 
     @cached_property
     def posts(self):
-        """The posts a feed may carry: live, public, under the page, not past their expiry."""
-        not_expired = Q(expire_at__isnull=True) | Q(expire_at__gt=timezone.now())
-        return self.page.get_posts(tag=self.tag_slug, category=self.category_slug).filter(
-            not_expired
-        )
+        """The posts the feed may carry (``get_posts`` leaves out drafts, private and expired
+        posts and those of other sites)."""
+        return self.page.get_posts(tag=self.tag_slug, category=self.category_slug)
 
     def validators(self, request):
         """``(etag, last_modified)`` from one aggregate query and the page's cache version."""
@@ -130,18 +128,11 @@ class Feed:
         )
 
     def title(self):
-        """The feed's title, also used by the autodiscovery links."""
-        if self.tag_slug:
-            return _("Posts tagged “%(tag)s” from %(page)s") % {
-                "tag": self.filter_object.name,
-                "page": self.page.title,
-            }
-        if self.category_slug:
-            return _("Posts in “%(category)s” from %(page)s") % {
-                "category": self.filter_object.name,
-                "page": self.page.title,
-            }
-        return _("Latest posts from %(page)s") % {"page": self.page.title}
+        return feed_title(
+            self.page,
+            self.tag_slug and self.filter_object,
+            self.category_slug and self.filter_object,
+        )
 
     def _items_queryset(self):
         image_filter = get_setting("FEED_IMAGE_FILTER")
@@ -202,3 +193,15 @@ class Feed:
             width=rendition.width,
             height=rendition.height,
         )
+
+
+def feed_title(page, tag=None, category=None):
+    """The title of ``page``'s feed of all posts, or of those with ``tag`` or in ``category``."""
+    if tag:
+        return _("Posts tagged “%(tag)s” from %(page)s") % {"tag": tag.name, "page": page.title}
+    if category:
+        return _("Posts in “%(category)s” from %(page)s") % {
+            "category": category.name,
+            "page": page.title,
+        }
+    return _("Latest posts from %(page)s") % {"page": page.title}

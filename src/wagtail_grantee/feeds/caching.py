@@ -11,8 +11,8 @@ ancestors need no query to find them.
 
 import time
 
+import swapper
 from django.core.cache import cache
-from wagtail.models import Page
 
 from ..conf import get_setting
 
@@ -25,7 +25,8 @@ def _version_key(path):
 
 def ancestor_paths(path):
     """The tree paths of the page at ``path`` and of all its ancestors."""
-    return [path[:end] for end in range(Page.steplen, len(path) + 1, Page.steplen)]
+    steplen = swapper.load_model("wagtailcore", "Page").steplen
+    return [path[:end] for end in range(steplen, len(path) + 1, steplen)]
 
 
 def get_feed_version(page):

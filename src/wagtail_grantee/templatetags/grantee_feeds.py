@@ -1,0 +1,46 @@
+"""Feed autodiscovery: ``{% load grantee_feeds %}{% feed_links page %}`` in a page's ``<head>``.
+
+It names the feeds that carry the page: a post's section and grantee home feeds, a section's
+own and its home's; on a list by tag or category, that tag's or category's feeds first.
+"""
+
+from django import template
+from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
+from wagtail.models import Page
+
+from ..feeds.building import feed_title
+from ..feeds.discovery import feed_pages_for, media_type
+from ..feeds.generators import FEED_CLASSES
+
+register = template.Library()
+
+FORMAT_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+
+
+@register.simple_tag(takes_context=True)
+def feed_links(context, page):
+    if not isinstance(page, Page):
+        return ""
+    request = context.get("request")
+    links = []
+    for feed_page in feed_pages_for(page):
+        scopes = [{}]
+        if feed_page.pk == page.pk:
+            if context.get("filter_tag"):
+                scopes.insert(0, {"tag": context["filter_tag"]})
+            elif context.get("filter_category"):
+                scopes.insert(0, {"category": context["filter_category"]})
+        for scope in scopes:
+            title = feed_title(feed_page, **scope)
+            slugs = {name: value.slug for name, value in scope.items()}
+            links += [
+                (
+                    media_type(feed_format),
+                    _("%(title)s (%(format)s)")
+                    % {"title": title, "format": FORMAT_NAMES[feed_format]},
+                    feed_page.feed_url(feed_format, request=request, **slugs),
+                )
+                for feed_format in FEED_CLASSES
+            ]
+    return format_html_join("\n", '<link rel="alternate" type="{}" title="{}" href="{}">', links)

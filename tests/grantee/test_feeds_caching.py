@@ -1,0 +1,189 @@
+"""Feed caching as an aggregator and a CDN see it: validators, 304s, invalidation, purges."""
+
+from unittest import mock
+
+import pytest
+from django.apps import apps
+from django.test import override_settings
+from wagtail.contrib.frontend_cache.backends.base import BaseBackend
+
+from tests.grantee.factories import PostPageFactory, SectionPageFactory, SiteFactory
+from wagtail_grantee.feeds.building import Feed
+from wagtail_grantee.feeds.caching import get_feed_version
+
+pytestmark = pytest.mark.django_db
+
+FRONTEND_CACHE_APP = "wagtail.contrib.frontend_cache"
+
+
+class RecordingBackend(BaseBackend):
+    """A front-end cache that remembers what it was told to purge."""
+
+    purged = []
+
+    def purge(self, url):
+        self.purged.append(url)
+
+
+@pytest.fixture
+def home():
+    return SiteFactory().root_page.specific
+
+
+@pytest.fixture
+def section(home):
+    return SectionPageFactory(parent=home, title="Berita")
+
+
+@pytest.fixture
+def post(section):
+    return publish(PostPageFactory(parent=section, title="Mentoring"))
+
+
+def publish(page):
+    page.save_revision().publish()
+    page.refresh_from_db()
+    return page
+
+
+def feed_path(page, name="feed"):
+    return page.url + page.reverse_subpage(name)
+
+
+@pytest.fixture
+def no_rendering():
+    """Fail the test if a feed is rendered."""
+    with mock.patch.object(Feed, "render", side_effect=AssertionError("rendered")) as render:
+        yield render
+
+
+@pytest.mark.parametrize("name", ["feed", "feed-atom", "feed-json"])
+def test_every_feed_has_validators_and_a_repeated_conditional_get_is_304(
+    client, section, post, name
+):
+    first = client.get(feed_path(section, name))
+    assert first["ETag"].startswith('"')
+    assert first["Last-Modified"].endswith("GMT")
+
+    with mock.patch.object(Feed, "render", side_effect=AssertionError("rendered")):
+        by_etag = client.get(feed_path(section, name), headers={"if-none-match": first["ETag"]})
+        by_date = client.get(
+            feed_path(section, name), headers={"if-modified-since": first["Last-Modified"]}
+        )
+
+    assert by_etag.status_code == 304
+    assert by_etag["ETag"] == first["ETag"]
+    assert by_etag.content == b""
+    assert by_date.status_code == 304
+
+
+def test_a_repeated_request_is_served_from_the_cache(client, section, post, no_rendering):
+    no_rendering.side_effect = None
+    no_rendering.return_value = b"<rss/>"
+    first = client.get(feed_path(section))
+    second = client.get(feed_path(section))
+
+    assert no_rendering.call_count == 1
+    assert second.content == first.content
+
+
+def test_the_feed_is_identical_after_the_cache_is_emptied(client, section, post):
+    from django.core.cache import cache
+
+    first = client.get(feed_path(section))
+    cache.clear()
+    second = client.get(feed_path(section))
+
+    assert second.content == first.content  # lastBuildDate comes from the content, not now()
+    assert b"<lastBuildDate>" in second.content
+
+
+def test_publishing_gives_a_new_etag_and_a_full_response(client, section, post):
+    first = client.get(feed_path(section))
+
+    publish(PostPageFactory(parent=section, title="Kabar baru", live=False))
+    again = client.get(feed_path(section), headers={"if-none-match": first["ETag"]})
+
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert b"Kabar baru" in again.content
+
+
+def unpublish(post, section, home):
+    post.unpublish()
+
+
+def move(post, section, home):
+    post.move(SectionPageFactory(parent=home), pos="last-child")
+
+
+def delete(post, section, home):
+    post.delete()
+
+
+def retitle(post, section, home):
+    post.title = "Mentoring (revised)"
+    publish(post)
+
+
+@pytest.mark.parametrize("change", [unpublish, move, delete, retitle])
+def test_changes_under_a_feed_invalidate_its_cached_copy(client, home, section, post, change):
+    before = {page.pk: client.get(feed_path(page)) for page in (section, home)}
+    versions = {page.pk: get_feed_version(page) for page in (section, home)}
+
+    change(post, section, home)
+
+    for page in (section, home):
+        assert get_feed_version(page) != versions[page.pk]
+        response = client.get(feed_path(page), headers={"if-none-match": before[page.pk]["ETag"]})
+        assert response.status_code == 200
+    section_feed = client.get(feed_path(section)).content
+    if change is retitle:
+        assert b"Mentoring (revised)" in section_feed
+    else:
+        assert b"Mentoring" not in section_feed
+
+
+def test_a_moved_post_appears_in_its_new_sections_feed(client, home, section, post):
+    target = SectionPageFactory(parent=home)
+    client.get(feed_path(target))
+
+    post.move(target, pos="last-child")
+
+    assert b"Mentoring" in client.get(feed_path(target)).content
+
+
+def test_publishing_purges_the_feeds_from_the_frontend_cache(
+    home, section, post, monkeypatch, django_capture_on_commit_callbacks
+):
+    # As if the site listed wagtail.contrib.frontend_cache in INSTALLED_APPS (re-populating
+    # the app registry in a test is not possible here).
+    is_installed = apps.is_installed
+    monkeypatch.setattr(
+        apps, "is_installed", lambda name: name == FRONTEND_CACHE_APP or is_installed(name)
+    )
+    RecordingBackend.purged.clear()
+    post.tags.add("pemilu")
+    with (
+        override_settings(
+            WAGTAILFRONTENDCACHE={"recording": {"BACKEND": f"{__name__}.RecordingBackend"}}
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        publish(post)
+
+    for page in (section, home):
+        for name in ("feed", "feed-atom", "feed-json"):
+            assert page.full_url + page.reverse_subpage(name) in RecordingBackend.purged
+    assert section.full_url + section.reverse_subpage("tag-feed", kwargs={"tag": "pemilu"}) in (
+        RecordingBackend.purged
+    )
+
+
+def test_without_the_frontend_cache_app_nothing_is_purged(section, post):
+    with mock.patch(
+        "wagtail.contrib.frontend_cache.utils.purge_urls_from_cache"
+    ) as purge_urls_from_cache:
+        publish(post)
+
+    purge_urls_from_cache.assert_not_called()
