@@ -47,6 +47,7 @@ def extract_fresh_catalogue(app, tmp_path):
 
 @pytest.mark.parametrize("app", APPS)
 def test_every_translatable_string_has_an_indonesian_translation(app, tmp_path):
+    assert catalogue(app).exists(), f"{app} ships no Indonesian catalogue"
     fresh = extract_fresh_catalogue(app, tmp_path)
 
     missing = [entry.msgid for entry in fresh if not entry.translated()]
@@ -57,6 +58,7 @@ def test_every_translatable_string_has_an_indonesian_translation(app, tmp_path):
 
 @pytest.mark.parametrize("app", APPS)
 def test_the_compiled_catalogue_matches_its_source(app):
+    assert catalogue(app).with_suffix(".mo").exists(), f"{app}'s catalogue is not compiled"
     source = polib.pofile(str(catalogue(app)))
     compiled = polib.mofile(str(catalogue(app).with_suffix(".mo")))
 
