@@ -88,6 +88,20 @@ def test_options_can_come_from_the_environment(monkeypatch):
         assert get_backend().webhook_secret == "s3cret"
 
 
+def test_options_inside_dict_options_can_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GATEWAY_PASSWORD", "pw")
+    with sms_settings(
+        default={
+            "BACKEND": "wagtail_grantee_sms.backends.http.SMSBackend",
+            "OPTIONS": {
+                "url": "https://gw.example.co.id/send",
+                "params": {"pass": {"env": "GATEWAY_PASSWORD"}, "to": "{to}"},
+            },
+        }
+    ):
+        assert get_backend().params == {"pass": "pw", "to": "{to}"}
+
+
 def test_a_missing_environment_variable_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("SMS_TEST_SECRET", raising=False)
     with (

@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+import time
 from decimal import Decimal
 from urllib.parse import parse_qs
 
@@ -121,7 +122,7 @@ RECEIPT = {
     "err-code": "9",
     "client-ref": "ref-1",
     "message-timestamp": "2026-11-28 01:02:03",
-    "timestamp": "1795830123",
+    "timestamp": str(int(time.time())),
     "nonce": "a6f5d3c0",
 }
 
@@ -156,6 +157,17 @@ def test_a_wrong_signature_is_refused():
     request = RequestFactory().post("/status/", signed)
     with pytest.raises(WebhookAuthenticationFailed):
         make_backend(signature_secret="sigsecret").validate_webhook(request)
+
+
+def test_an_old_signed_request_is_refused_as_a_replay():
+    params = RECEIPT | {"timestamp": str(int(time.time()) - 3600)}
+    signed = params | {"sig": independent_sig(params, "sigsecret", "md5hash")}
+    backend = make_backend(signature_secret="sigsecret")
+    with pytest.raises(WebhookAuthenticationFailed, match="too old"):
+        backend.validate_webhook(RequestFactory().post("/status/", signed))
+    make_backend(signature_secret="sigsecret", signature_max_age=None).validate_webhook(
+        RequestFactory().post("/status/", signed)
+    )
 
 
 def test_without_signing_a_shared_token_is_checked():

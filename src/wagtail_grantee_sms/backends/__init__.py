@@ -98,7 +98,8 @@ def get_backend_class(dotted_path):
 
 
 def resolve_option(alias, name, value):
-    """Read ``{"env": "NAME"}`` options from the environment."""
+    """Read ``{"env": "NAME"}`` values from the environment, also inside dict options (the
+    generic HTTP backend's ``params``)."""
     if isinstance(value, dict) and set(value) == {"env"}:
         variable = value["env"]
         if variable not in os.environ:
@@ -107,6 +108,8 @@ def resolve_option(alias, name, value):
                 f"variable {variable}, which is not set."
             )
         return os.environ[variable]
+    if isinstance(value, dict):
+        return {key: resolve_option(alias, f"{name}.{key}", item) for key, item in value.items()}
     return value
 
 

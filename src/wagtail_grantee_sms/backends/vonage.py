@@ -9,12 +9,14 @@ Webhooks (delivery receipts and inbound messages) are signed when the account ha
 webhooks: ``sig`` is, over every other parameter sorted by name and written
 ``&name=value`` (``&`` and ``=`` in values replaced by ``_``), either the MD5 of that text
 followed by the signature secret ("md5hash", Vonage's default) or its HMAC keyed with the
-secret ("md5", "sha1", "sha256", "sha512"), in hexadecimal. Without signed webhooks, give a
-``webhook_secret`` and put ``?token=<secret>`` in the webhook URLs configured at Vonage.
+secret ("md5", "sha1", "sha256", "sha512"), in hexadecimal; its ``timestamp`` must be
+recent. Without signed webhooks, give a ``webhook_secret`` and put ``?token=<secret>`` in the
+webhook URLs configured at Vonage.
 """
 
 import hashlib
 import hmac
+import time
 
 from django.utils.crypto import constant_time_compare
 
@@ -84,6 +86,9 @@ class SMSBackend(RequestsSMSBackend):
         # Signed webhooks: the signature secret and method from the Vonage dashboard.
         "signature_secret": "",
         "signature_method": "md5hash",
+        # Seconds a signed request stays valid after its timestamp (None: no limit), so a
+        # captured request cannot be replayed later.
+        "signature_max_age": 300,
         # Currency of the prices Vonage reports: the account's currency.
         "currency": "EUR",
         "api_url": API_URL,
@@ -163,6 +168,13 @@ class SMSBackend(RequestsSMSBackend):
         expected = sign(params, self.signature_secret, self.signature_method)
         if not presented or not constant_time_compare(presented, expected):
             raise WebhookAuthenticationFailed("Wrong or missing Vonage signature (sig).")
+        if self.signature_max_age is not None:
+            try:
+                age = time.time() - int(params.get("timestamp", ""))
+            except ValueError as error:
+                raise WebhookAuthenticationFailed("The signed request has no timestamp.") from error
+            if abs(age) > self.signature_max_age:
+                raise WebhookAuthenticationFailed("The signed request is too old (a replay?).")
 
     def parse_status_webhook(self, request):
         params = webhook_params(request)
