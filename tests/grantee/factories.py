@@ -21,7 +21,7 @@ class ImageFactory(DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Image {n}")
     description = factory.LazyAttribute(lambda image: f"Alt text of {image.title}")
-    file = factory.django.ImageField(width=1600, height=900, color="teal")
+    file = factory.django.ImageField(width=800, height=450, color="teal")
 
 
 class CategoryFactory(DjangoModelFactory):
