@@ -98,6 +98,16 @@ def test_refusals_per_message(status, permanent, reason):
 
 
 @responses.activate
+def test_wrong_credentials_raise():
+    responses.post(
+        API,
+        json={"message-count": "1", "messages": [{"status": "4", "error-text": "Bad Credentials"}]},
+    )
+    with pytest.raises(SMSBackendError, match="Bad Credentials"):
+        make_backend().send_messages([MESSAGE])
+
+
+@responses.activate
 def test_a_server_error_raises():
     responses.post(API, status=503)
     with pytest.raises(SMSBackendError, match="rest.nexmo.com answered with a server error 503"):

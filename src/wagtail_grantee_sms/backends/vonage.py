@@ -26,6 +26,7 @@ from .base import (
     DeliveryStatus,
     InboundSMS,
     InvalidBackendError,
+    SMSBackendError,
     WebhookAuthenticationFailed,
     normalise_sender,
     parse_amount,
@@ -42,6 +43,12 @@ TRANSIENT_SEND_ERRORS = {
     "1",  # throttled
     "5",  # internal error
     "10",  # too many existing binds
+}
+
+# Per-message status codes that are about the account, not the message: raised.
+ACCOUNT_ERRORS = {
+    "4",  # invalid credentials
+    "8",  # partner account barred
 }
 
 # Delivery receipt status values, normalised.
@@ -138,6 +145,11 @@ class SMSBackend(RequestsSMSBackend):
         refused = next((part for part in parts if str(part.get("status")) != "0"), None)
         if refused is not None:
             code = str(refused.get("status", ""))
+            if code in ACCOUNT_ERRORS:
+                raise SMSBackendError(
+                    f"Vonage refused the account of SMS backend {self.alias!r}: "
+                    f"{refused.get('error-text', code)}"
+                )
             return self.failed(
                 message,
                 code=code,
