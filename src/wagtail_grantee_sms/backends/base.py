@@ -16,6 +16,7 @@ Errors, as in Django's e-mail backends:
 
 import base64
 import binascii
+import copy
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -159,7 +160,8 @@ class BaseSMSBackend(ABC):
                 f"{', '.join(missing)} in its OPTIONS."
             )
         for name, default in defaults.items():
-            setattr(self, name, options.get(name, default))
+            # A copy: a dict or list default must not be shared by every instance.
+            setattr(self, name, options[name] if name in options else copy.deepcopy(default))
         for name in required:
             setattr(self, name, options[name])
 
