@@ -229,6 +229,14 @@ def test_behind_a_proxy_the_public_url_is_signed():
         make_backend().validate_webhook(request)
 
 
+def test_a_signature_over_the_url_with_its_default_port_is_accepted():
+    signature = twilio_signature("https://ngo.example.org:443/sms/twilio/status/", STATUS)
+    request = RequestFactory().post(
+        "/sms/twilio/status/", STATUS, HTTP_X_TWILIO_SIGNATURE=signature
+    )
+    make_backend(webhook_base_url="https://ngo.example.org").validate_webhook(request)
+
+
 def test_status_reports_are_normalised_with_reasons():
     request = RequestFactory().post("/status/", STATUS)
 

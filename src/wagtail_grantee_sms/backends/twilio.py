@@ -12,6 +12,7 @@ sorted by name.
 import base64
 import hashlib
 import hmac
+from urllib.parse import urlsplit, urlunsplit
 
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
@@ -54,6 +55,20 @@ TRANSIENT_ERRORS = {
     "30009",  # missing segment
     "30010",  # message price exceeds max price
 }
+
+
+def url_with_and_without_port(url):
+    """``url`` as given, plus the same URL with its scheme's default port added or removed."""
+    parts = urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.hostname or ""
+    if parts.port is None and default_port:
+        other = parts._replace(netloc=f"{host}:{default_port}")
+    elif parts.port == default_port:
+        other = parts._replace(netloc=host)
+    else:
+        return [url]
+    return [url, urlunsplit(other)]
 
 
 class SMSBackend(RequestsSMSBackend):
@@ -135,8 +150,12 @@ class SMSBackend(RequestsSMSBackend):
 
     def validate_webhook(self, request):
         presented = request.headers.get("X-Twilio-Signature", "")
-        expected = self.signature(self.webhook_url(request), request.POST)
-        if not presented or not constant_time_compare(presented, expected):
+        # Twilio signs the URL as it was configured: with or without the default port.
+        candidates = url_with_and_without_port(self.webhook_url(request))
+        if not presented or not any(
+            constant_time_compare(presented, self.signature(url, request.POST))
+            for url in candidates
+        ):
             raise WebhookAuthenticationFailed("Wrong or missing X-Twilio-Signature.")
 
     def parse_status_webhook(self, request):
