@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,5 +10,11 @@ class WagtailGranteeSMSConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
-        from . import signal_handlers  # noqa: F401  (contacts: erasure, verification replies)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            signal_handlers,  # noqa: F401  (contacts: erasure, verification replies)
+            tasks,
+        )
+
+        # The periodic recovery of interrupted deliveries exists once the tables do.
+        post_migrate.connect(tasks.ensure_schedules, sender=self)

@@ -127,6 +127,8 @@ def send_with(backend, backend_settings, delivery_id):
     if delivery is None:
         return
     try:
+        if not delivery.phone:
+            raise NotAllowedToSend("The number was erased.")
         if delivery.contact:
             check_allowed(delivery.contact, delivery.purpose)
     except NotAllowedToSend as refusal:
@@ -160,7 +162,7 @@ def send_with(backend, backend_settings, delivery_id):
             result.error_code,
             result.error_message,
             result.permanent,
-            getattr(result, "reason", ""),
+            backend.failure_reason(result.error_code),
         )
 
 

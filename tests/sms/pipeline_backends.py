@@ -3,6 +3,8 @@
 import json
 
 from wagtail_grantee_sms.backends import (
+    INVALID_NUMBER,
+    OPTED_OUT,
     DeliveryReport,
     DeliveryStatus,
     InboundSMS,
@@ -76,3 +78,17 @@ class WebhookBackend(locmem.SMSBackend):
 class InboundOnlyBackend(WebhookBackend):
     def parse_status_webhook(self, request):
         raise NotImplementedError
+
+
+class ProviderCodesBackend(locmem.SMSBackend):
+    """Locmem with a provider's error codes that say what is wrong with the number."""
+
+    reasons = {"21610": OPTED_OUT, "21211": INVALID_NUMBER}
+
+
+def configure(settings, backend="wagtail_grantee_sms.backends.locmem.SMSBackend", **extra):
+    """Point the "default" alias at ``backend``; ``extra`` are other keys of the settings dict."""
+    settings.WAGTAIL_GRANTEE_SMS = {
+        "BACKENDS": {"default": {"BACKEND": backend}},
+        **extra,
+    }

@@ -1,0 +1,130 @@
+"""Inbound SMS: store each message once, match its contact, act on opt-out/opt-in keywords.
+
+A message that is a keyword alone (compared without case, accents, spaces or punctuation, so
+"Stop!", "stop" and "S T O P" are the same) changes the contact's status through
+``verification`` and gets one confirmation back; an opt-in keyword from a blocked contact is
+stored and gets nothing. Every other message, including an opt-in keyword from a contact that
+did not opt out (a pending contact's "YA" answers its verification request) or from an unknown
+number, goes to the inbox and to the signal ``inbound_message_received``.
+"""
+
+import logging
+import unicodedata
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import phones, sending, verification
+from .backends.base import normalise_sender
+from .conf import get_setting
+from .models import Contact, InboundMessage
+from .signals import inbound_message_received
+
+logger = logging.getLogger(__name__)
+
+Action = InboundMessage.Action
+Purpose = sending.Purpose
+
+# Contacts an opt-in keyword brings back; a blocked contact stays blocked.
+OPT_IN_FROM = {Contact.Status.OPTED_OUT, Contact.Status.INVALID}
+
+
+def keyword(text):
+    """``text`` reduced to what keywords are compared by: "  Bérhenti! " → "berhenti"."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(
+        char for char in decomposed.casefold() if char.isalnum() and not unicodedata.combining(char)
+    )
+
+
+def is_keyword(text, setting):
+    return keyword(text) in {keyword(word) for word in get_setting(setting)}
+
+
+def receive(alias, sms):
+    """Store the ``InboundSMS`` that came in through backend ``alias`` and act on it.
+
+    Returns the new ``InboundMessage``, or ``None`` when the provider delivered a message it
+    had delivered before (it is stored, and acted on, once).
+    """
+    sender = normalise_sender(sms.sender)[:32]
+    received_at = sms.received_at or timezone.now()
+    with transaction.atomic():
+        message = _store(alias, sms, sender, received_at)
+        if message is None:
+            logger.info(
+                "Inbound SMS %r from backend %r came again: ignored.", sms.message_id, alias
+            )
+            return None
+        # Locked, so two keywords arriving at once send one confirmation, not two.
+        contact = Contact.objects.select_for_update().filter(phone=sender).first()
+        if contact is not None:
+            contact.last_message_received_at = received_at
+            contact.save(update_fields=["last_message_received_at"])
+        action = _act_on_keyword(message, contact)
+        message.contact = contact
+        message.action = action or Action.NONE
+        message.save(update_fields=["contact", "action"])
+    logger.info(
+        "Inbound SMS %s from %s (contact %s): %s.",
+        message.pk,
+        phones.mask(sender),
+        contact.pk if contact else None,
+        message.action or "no keyword action",
+    )
+    if action is None:
+        _announce(message)
+    return message
+
+
+def _store(alias, sms, sender, received_at):
+    """Create the ``InboundMessage``; ``None`` if this provider message id is already stored."""
+    fields = {
+        "sender": sender,
+        "to": sms.to[:32],
+        "body": sms.body,
+        "received_at": received_at,
+        "raw": sms.raw,
+    }
+    if not sms.message_id:
+        return InboundMessage.objects.create(backend_alias=alias, **fields)
+    message, created = InboundMessage.objects.get_or_create(
+        backend_alias=alias, provider_message_id=sms.message_id, defaults=fields
+    )
+    return message if created else None
+
+
+def _act_on_keyword(message, contact):
+    """Apply an opt-out or opt-in keyword; return the action, or None for other messages."""
+    if is_keyword(message.body, "OPT_OUT_KEYWORDS"):
+        if contact is not None and verification.opt_out(contact, reason=message.body.strip()):
+            _confirm(message, contact, "OPT_OUT_CONFIRMATION", Purpose.OPT_OUT_CONFIRMATION)
+        return Action.OPT_OUT
+    if is_keyword(message.body, "OPT_IN_KEYWORDS") and contact is not None:
+        if contact.status == Contact.Status.BLOCKED:
+            return Action.NONE  # stays blocked, and gets no answer
+        if contact.status in OPT_IN_FROM:
+            if verification.opt_in(contact, reason=message.body.strip()):
+                _confirm(message, contact, "OPT_IN_CONFIRMATION", Purpose.OPT_IN_CONFIRMATION)
+            return Action.OPT_IN
+    return None
+
+
+def _confirm(message, contact, setting, purpose):
+    sending.queue_message(
+        contact,
+        sending.confirmation_text(setting, contact),
+        purpose=purpose,
+        backend_alias=message.backend_alias,
+    )
+
+
+def _announce(message):
+    for receiver, error in inbound_message_received.send_robust(sender=None, message=message):
+        if isinstance(error, Exception):
+            logger.error(
+                "A receiver of inbound_message_received (%r) failed on inbound SMS %s.",
+                receiver,
+                message.pk,
+                exc_info=error,
+            )

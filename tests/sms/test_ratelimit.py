@@ -1,0 +1,121 @@
+import os
+import threading
+
+import pytest
+from django.db import connection
+
+import wagtail_grantee_sms
+from tests.sms.factories import DeliveryFactory
+from tests.sms.pipeline_backends import configure
+from wagtail_grantee_sms import ratelimit, sending
+from wagtail_grantee_sms.models import SendRateBucket
+
+REDIS_URL = os.environ.get("REDIS_URL")
+LOCMEM_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def database_storage(settings):
+    settings.CACHES = LOCMEM_CACHE
+    assert ratelimit.redis_location() == ""
+
+
+@pytest.fixture
+def redis_storage(settings):
+    if not REDIS_URL:
+        pytest.skip("Set REDIS_URL to test the rate limit on Redis.")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "ratelimit-test"),
+        }
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    assert ratelimit.redis_location() == REDIS_URL
+
+
+def run_workers(count, calls_each, alias, rate):
+    """``count`` threads, each taking ``calls_each`` slots as a worker process would."""
+    results = []
+    lock = threading.Lock()
+
+    def worker():
+        try:
+            for _call in range(calls_each):
+                wait = ratelimit.try_acquire(alias, rate)
+                with lock:
+                    results.append(wait)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db
+def test_two_workers_share_the_database_bucket(database_storage):
+    first_worker = [ratelimit.try_acquire("default", 3) for _call in range(2)]
+    second_worker = [ratelimit.try_acquire("default", 3) for _call in range(2)]
+
+    assert first_worker == [0, 0]
+    assert second_worker[0] == 0
+    assert 0 < second_worker[1] <= 1 / 3  # the fourth message must wait for a new token
+    assert SendRateBucket.objects.get().backend_alias == "default"
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="concurrent row locks need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_workers_share_the_database_bucket(database_storage):
+    results = run_workers(count=4, calls_each=3, alias="default", rate=5)
+
+    assert sum(wait == 0 for wait in results) == 5
+
+
+@pytest.mark.django_db
+def test_each_backend_alias_has_its_own_limit(database_storage):
+    assert ratelimit.try_acquire("default", 1) == 0
+    assert ratelimit.try_acquire("default", 1) > 0
+    assert ratelimit.try_acquire("gammu", 1) == 0
+
+
+def test_two_workers_share_the_redis_window(redis_storage):
+    results = run_workers(count=4, calls_each=3, alias="default", rate=5)
+
+    assert sum(wait == 0 for wait in results) == 5
+    assert all(0 < wait <= 1 for wait in results if wait)
+
+
+def test_a_rate_below_one_per_second_counts_per_minute(redis_storage):
+    results = [ratelimit.try_acquire("slow", 0.5) for _call in range(31)]
+
+    assert sum(wait == 0 for wait in results) == 30
+
+
+@pytest.mark.django_db
+def test_the_sending_pipeline_waits_for_the_shared_limit(settings, database_storage, monkeypatch):
+    configure(settings)
+    settings.WAGTAIL_GRANTEE_SMS["BACKENDS"]["default"]["RATE_LIMIT"] = 2
+    waits = []
+    real_sleep = ratelimit.time.sleep
+
+    def sleep(seconds):
+        waits.append(seconds)
+        real_sleep(seconds)
+
+    monkeypatch.setattr(ratelimit.time, "sleep", sleep)
+    deliveries = DeliveryFactory.create_batch(3)
+
+    sending.send_deliveries([d.pk for d in deliveries])
+
+    assert len(wagtail_grantee_sms.outbox) == 3
+    assert waits and all(0 < wait <= 0.5 for wait in waits)  # the third waited for its token
