@@ -54,7 +54,7 @@ def read_text(path):
     "unicode" format), else UTF-8, else Latin-1 (its "standard" format)."""
     data = path.read_bytes()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
