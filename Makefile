@@ -12,6 +12,8 @@ DJANGO6 ?= Django>=6.0,<6.2
 PG_URL ?= postgres://postgres@127.0.0.1:5432/wagtail_grantee
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 MANAGE := cd example_site && ../$(PY) manage.py
+# A host site that swaps Wagtail's base page model: its own settings, so its own pytest run.
+SWAPPED_PAGE_TESTS := -c tests_swapped/pytest.ini tests_swapped
 
 .PHONY: demo test test-postgres test-py312 lint format docs bench wheel quickstart messages browser clean
 
@@ -43,20 +45,23 @@ browser:
 
 test: $(VENV)/.installed browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(SWAPPED_PAGE_TESTS)
 
 test-postgres: $(VENV)/.installed browser
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest $(SWAPPED_PAGE_TESTS)
 
 test-py312: $(VENV312)/.installed browser
 	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY312) -m pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY312) -m pytest $(SWAPPED_PAGE_TESTS)
 
 lint: $(VENV)/.installed
-	$(VENV)/bin/ruff check src tests example_site bench
-	$(VENV)/bin/ruff format --check src tests example_site bench
+	$(VENV)/bin/ruff check src tests tests_swapped example_site bench
+	$(VENV)/bin/ruff format --check src tests tests_swapped example_site bench
 
 format: $(VENV)/.installed
-	$(VENV)/bin/ruff check --fix src tests example_site bench
-	$(VENV)/bin/ruff format src tests example_site bench
+	$(VENV)/bin/ruff check --fix src tests tests_swapped example_site bench
+	$(VENV)/bin/ruff format src tests tests_swapped example_site bench
 
 messages: $(VENV)/.installed
 	for app in wagtail_grantee wagtail_grantee_sms; do \

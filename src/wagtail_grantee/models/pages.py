@@ -187,7 +187,7 @@ class GranteeHomePage(PostIndexMixin, FeedRoutesMixin, BasePage):
         return bool(self.donation_bank_details or self.donation_url)
 
     def get_meta_description(self):
-        return self.search_description or self.short_description
+        return search_description(self) or self.short_description
 
     def get_grantee_home(self):
         return self
@@ -220,7 +220,7 @@ class SectionPage(GranteePageMixin, PostIndexMixin, FeedRoutesMixin, BasePage):
         verbose_name_plural = _("sections")
 
     def get_meta_description(self):
-        return self.search_description or _plain_text(self.intro)
+        return search_description(self) or _plain_text(self.intro)
 
 
 class PostPageTag(TaggedItemBase):
@@ -311,7 +311,7 @@ class PostPage(GranteePageMixin, BasePage):
         return [name.strip() for name in self.authors.split(",") if name.strip()]
 
     def get_meta_description(self):
-        return self.search_description or self.summary
+        return search_description(self) or self.summary
 
     def get_meta_image(self):
         # Facebook shows shared posts without a picture poorly: fall back on the home's.
@@ -323,3 +323,8 @@ class PostPage(GranteePageMixin, BasePage):
 
 def _plain_text(html):
     return strip_tags(html).strip()
+
+
+def search_description(page):
+    # A custom base page model (WAGTAIL_PAGE_MODEL) may leave out Wagtail's SEO fields.
+    return getattr(page, "search_description", "")

@@ -40,7 +40,7 @@ def social_metadata(page, request):
     home = page.get_grantee_home()
     site = page.get_site()
     metadata = {
-        "title": page.seo_title or page.title,
+        "title": getattr(page, "seo_title", "") or page.title,
         "description": page.get_meta_description(),
         "url": canonical_url(page, request),
         "type": "website",

@@ -1,0 +1,1 @@
+from tests.conftest import _clear_cache  # noqa: F401  (the main suite's autouse fixture)
