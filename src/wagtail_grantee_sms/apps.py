@@ -15,6 +15,9 @@ class WagtailGranteeSMSConfig(AppConfig):
             signal_handlers,  # noqa: F401  (contacts: erasure, verification replies)
             tasks,
         )
+        from .permissions import register_permission_policies
+
+        register_permission_policies()
 
         # The periodic recovery of interrupted deliveries exists once the tables do.
         post_migrate.connect(tasks.ensure_schedules, sender=self)

@@ -20,7 +20,7 @@ from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, Sn
 from . import phones, verification, views
 from .conf import get_setting
 from .forms import ContactForm, can_see_full_phone, phone_for_user
-from .models import Contact, ContactGroup
+from .models import Contact, ContactGroup, Delivery, InboundMessage
 
 Status = Contact.Status
 
@@ -41,7 +41,7 @@ class PhoneColumn(Column):
 
     def get_cell_context_data(self, instance, parent_context):
         context = super().get_cell_context_data(instance, parent_context)
-        context["value"] = phone_for_user(instance.phone, parent_context["request"].user)
+        context["value"] = phone_for_user(self.get_value(instance), parent_context["request"].user)
         return context
 
 
@@ -213,10 +213,75 @@ class ContactGroupViewSet(SnippetViewSet):
     search_backend_name = None
 
 
+# -- the sending pipeline: deliveries and the inbox (read-only, see permissions.py) ---------
+
+
+class DeliveryInspectView(InspectView):
+    def get_phone_display_value(self):
+        return phone_for_user(self.object.phone, self.request.user)
+
+
+class DeliveryViewSet(SnippetViewSet):
+    model = Delivery
+    icon = "mail"
+    menu_label = _("Deliveries")
+    menu_order = 130
+    inspect_view_enabled = True
+    inspect_view_class = DeliveryInspectView
+    inspect_view_fields = [
+        "contact", "phone", "purpose", "body", "status", "backend_alias", "attempts",
+        "next_attempt_at", "provider_message_id", "error_code", "error_message",
+        "permanent_error", "segments", "price", "currency", "created_at", "claimed_at",
+        "sent_at", "updated_at", "uuid",
+    ]  # fmt: skip
+    list_display = [
+        "__str__",
+        PhoneColumn("phone", label=_("Phone number")),
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+    ]
+    list_filter = ["status", "purpose", "backend_alias"]
+    search_fields = ["body", "provider_message_id"]
+    search_backend_name = None
+    ordering = ["-created_at"]
+
+
+class InboundMessageInspectView(InspectView):
+    def get_sender_display_value(self):
+        return phone_for_user(self.object.sender, self.request.user)
+
+
+class InboundMessageViewSet(SnippetViewSet):
+    model = InboundMessage
+    icon = "comment"
+    menu_label = _("Inbox")
+    menu_order = 120
+    inspect_view_enabled = True
+    inspect_view_class = InboundMessageInspectView
+    # Not the provider's raw payload: it holds the number in full.
+    inspect_view_fields = [
+        "sender", "contact", "body", "received_at", "action", "to", "backend_alias",
+        "provider_message_id",
+    ]  # fmt: skip
+    list_display = [
+        PhoneColumn("sender", label=_("From")),
+        "body",
+        "contact",
+        "action",
+        "received_at",
+    ]
+    list_filter = ["action", "backend_alias"]
+    search_fields = ["body"]
+    search_backend_name = None
+    ordering = ["-received_at"]
+
+
 class SMSViewSetGroup(ViewSetGroup):
     """The "SMS" menu. Each part of the app adds its screens to ``items``."""
 
     menu_label = _("SMS")
     menu_icon = "mail"
     menu_order = 250
-    items = (ContactViewSet, ContactGroupViewSet)
+    items = (ContactViewSet, ContactGroupViewSet, InboundMessageViewSet, DeliveryViewSet)
