@@ -252,7 +252,9 @@ def run_import(plan, *, consent_source=Contact.ConsentSource.IMPORT, group=None,
     """Write the plan's contacts in one transaction; returns how many were created and updated.
 
     New contacts are unverified unless ``consent_source`` proves the number too (an SMS
-    keyword). Each new contact gets an "imported" entry in the audit log.
+    keyword); those get an "imported" entry in the audit log, as every move to verified does.
+    (Unverified contacts record the import in their consent fields, which keeps a 10,000-row
+    import fast.)
     """
     status = (
         Contact.Status.VERIFIED
@@ -294,27 +296,33 @@ def run_import(plan, *, consent_source=Contact.ConsentSource.IMPORT, group=None,
 
         updated = _apply_updates(plan.updates, group_ids_for, links)
         through.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
-        _log_imported(created, status, consent_source, user, now)
+        if status == Contact.Status.VERIFIED:
+            _log_imported(created, status, consent_source, user, now)
     logger.info("Imported %d contacts, updated %d", len(created), updated)
     return ImportResult(created=len(created), updated=updated)
 
 
 def _apply_updates(records, group_ids_for, links):
+    """Update name and language where they differ; add groups. Returns the contacts matched."""
     if not records:
         return 0
     through = Contact.groups.through
     by_phone = {record["phone"]: record for record in records}
     contacts = list(Contact.objects.filter(phone__in=list(by_phone)))
+    changed = []
     for contact in contacts:
         record = by_phone[contact.phone]
-        contact.name = record["name"]
-        contact.language = record["language"]
-        contact.updated_at = timezone.now()
+        if (contact.name, contact.language) != (record["name"], record["language"]):
+            contact.name = record["name"]
+            contact.language = record["language"]
+            contact.updated_at = timezone.now()
+            changed.append(contact)
         links.extend(
             through(contact_id=contact.pk, contactgroup_id=group_id)
             for group_id in group_ids_for(record)
         )
-    Contact.objects.bulk_update(contacts, ["name", "language", "updated_at"], batch_size=1000)
+    # Small batches: bulk_update's CASE expressions get slow when long.
+    Contact.objects.bulk_update(changed, ["name", "language", "updated_at"], batch_size=100)
     return len(contacts)
 
 
