@@ -52,7 +52,7 @@ DEFAULTS = {
     "OPT_OUT_KEYWORDS": ["STOP", "BERHENTI", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT"],
     "OPT_IN_KEYWORDS": ["START", "JOIN", "DAFTAR", "YA"],
     # The one SMS sent back after an opt-out / opt-in keyword, by the contact's language
-    # ("en" when the language has no text). {organisation} is WAGTAIL_SITE_NAME.
+    # ("en" when the language has no text). {organisation}: as in the verification messages.
     "OPT_OUT_CONFIRMATION": {
         "id": "{organisation}: Anda tidak akan menerima SMS lagi dari kami. Balas START untuk "
         "berlangganan kembali.",
@@ -62,10 +62,8 @@ DEFAULTS = {
         "id": "{organisation}: Anda kembali menerima SMS dari kami. Balas STOP untuk berhenti.",
         "en": "{organisation}: you will get our SMS again. Reply STOP to stop.",
     },
-    # Attempts to hand one SMS to the provider before it is marked failed (transient errors
-    # only; a backend's own MAX_ATTEMPTS wins).
-    "MAX_ATTEMPTS": 5,
-    # Seconds before the first retry; each further retry waits twice as long.
+    # Seconds before the first retry of a transient error; each further retry waits twice as
+    # long, until the backend's MAX_ATTEMPTS.
     "RETRY_BACKOFF": 60,
     # Seconds after which a delivery still "sending" is taken as interrupted (worker crash):
     # resent if the backend's provider deduplicates client references, else marked for review.

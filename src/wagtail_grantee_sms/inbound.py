@@ -11,13 +11,14 @@ number, goes to the inbox and to the signal ``inbound_message_received``.
 import logging
 import unicodedata
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from . import phones, sending, verification
 from .backends.base import normalise_sender
 from .conf import get_setting
-from .models import Contact, InboundMessage
+from .models import Contact, InboundMessage, VerificationMessages
 from .signals import inbound_message_received
 
 logger = logging.getLogger(__name__)
@@ -110,10 +111,23 @@ def _act_on_keyword(message, contact):
     return None
 
 
+def confirmation_text(setting, contact):
+    """``OPT_OUT_CONFIRMATION``/``OPT_IN_CONFIRMATION`` in the contact's language, filled in.
+
+    ``{organisation}`` is the one of the verification messages (Settings), else the site name.
+    """
+    texts = get_setting(setting)
+    text = texts.get(contact.language) or texts.get("en") or next(iter(texts.values()))
+    organisation = VerificationMessages.load().organisation or getattr(
+        settings, "WAGTAIL_SITE_NAME", ""
+    )
+    return text.replace("{organisation}", organisation)
+
+
 def _confirm(message, contact, setting, purpose):
     sending.queue_message(
         contact,
-        sending.confirmation_text(setting, contact),
+        confirmation_text(setting, contact),
         purpose=purpose,
         backend_alias=message.backend_alias,
     )

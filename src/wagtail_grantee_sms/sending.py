@@ -23,7 +23,6 @@ from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -231,10 +230,9 @@ def _record_accepted(delivery, result, backend_settings):
 
 
 def _retry_or_fail(delivery, backend_settings, code, text, permanent, reason):
-    max_attempts = backend_settings["MAX_ATTEMPTS"] or get_setting("MAX_ATTEMPTS")
     error = {"error_code": code, "error_message": text, "permanent_error": permanent}
     mark_contact(delivery.contact, reason, code)
-    if permanent or delivery.attempts >= max_attempts:
+    if permanent or delivery.attempts >= backend_settings["MAX_ATTEMPTS"]:
         logger.warning(
             "SMS delivery %s to %s failed after %s attempt(s): %s %s",
             delivery.pk,
@@ -322,10 +320,3 @@ def apply_delivery_report(alias, report):
         _changed(delivery, old_status)
         mark_contact(delivery.contact, report.reason, report.error_code)
     return delivery
-
-
-def confirmation_text(setting, contact):
-    """The text of ``OPT_OUT_CONFIRMATION``/``OPT_IN_CONFIRMATION`` in the contact's language."""
-    texts = get_setting(setting)
-    text = texts.get(contact.language) or texts.get("en") or next(iter(texts.values()))
-    return text.format(organisation=getattr(settings, "WAGTAIL_SITE_NAME", ""))

@@ -6,7 +6,7 @@ from tests.sms.factories import ContactFactory
 from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms import inbound
 from wagtail_grantee_sms.backends import InboundSMS
-from wagtail_grantee_sms.models import Contact, Delivery, InboundMessage
+from wagtail_grantee_sms.models import Contact, Delivery, InboundMessage, VerificationMessages
 from wagtail_grantee_sms.signals import inbound_message_received
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +181,15 @@ def test_the_keyword_lists_are_settings(settings):
     receive(contact, "Basta!", message_id="SM2")
     contact.refresh_from_db()
     assert contact.status == Status.OPTED_OUT
+
+
+def test_the_confirmation_names_the_organisation_of_the_verification_messages(
+    django_capture_on_commit_callbacks,
+):
+    VerificationMessages.objects.create(organisation="YB Sumba")
+    contact = ContactFactory(status=Status.VERIFIED, language="en")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receive(contact, "STOP")
+
+    assert sent_bodies()[0].startswith("YB Sumba: you will get no more SMS from us.")
