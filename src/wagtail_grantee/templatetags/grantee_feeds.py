@@ -39,7 +39,7 @@ def feed_links(context, page):
                     media_type(feed_format),
                     _("%(title)s (%(format)s)")
                     % {"title": title, "format": FORMAT_NAMES[feed_format]},
-                    feed_page.feed_url(feed_format, request=request, **slugs),
+                    feed_page.feed_url(feed_format, request=request, full=True, **slugs),
                 )
                 for feed_format in FEED_CLASSES
             ]
