@@ -31,7 +31,7 @@ from .models import Contact
 class ContactActionView(WagtailAdminTemplateMixin, FormView):
     """A small form on one contact (reason, note or code) that runs one workflow step."""
 
-    template_name = "wagtailadmin/generic/form.html"
+    template_name = "wagtail_grantee_sms/contacts/action_form.html"
     permission_required = "wagtail_grantee_sms.change_contact"
     header_icon = "user"
     submit_button_label = _("Save")
@@ -193,7 +193,7 @@ class ImportPermissionMixin:
 
 
 class ImportUploadView(ImportPermissionMixin, WagtailAdminTemplateMixin, FormView):
-    template_name = "wagtailadmin/generic/form.html"
+    template_name = "wagtail_grantee_sms/contacts/action_form.html"
     form_class = forms.ImportUploadForm
     page_title = _("Import contacts")
     header_icon = "upload"

@@ -1,0 +1,348 @@
+"""The verification workflow: codes, replies, manual proof, blocking, and its audit trail."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from wagtail.models import ModelLogEntry
+
+import wagtail_grantee_sms
+from wagtail_grantee_sms import inbound, verification
+from wagtail_grantee_sms.backends import InboundSMS
+from wagtail_grantee_sms.models import Contact, VerificationCode, VerificationMessages
+
+from .factories import ContactFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Contact.Status
+LOCMEM = {"BACKENDS": {"default": {"BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend"}}}
+
+
+@pytest.fixture(autouse=True)
+def locmem_backend(settings):
+    settings.WAGTAIL_GRANTEE_SMS = dict(LOCMEM)
+    return settings
+
+
+@pytest.fixture
+def sent(django_capture_on_commit_callbacks):
+    """Run ``func`` and send what it queued; return the bodies of the SMS that went out."""
+
+    def run(func, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            func(*args, **kwargs)
+        return [message.body for message in wagtail_grantee_sms.outbox]
+
+    return run
+
+
+def code_in(body):
+    return re.search(r"\b(\d{6})\b", body).group(1)
+
+
+def reply(contact, text):
+    """The contact sends ``text`` by SMS, as the inbound webhook would hand it over."""
+    return inbound.receive("default", InboundSMS(sender=contact.phone, body=text))
+
+
+def actions(contact):
+    return list(
+        ModelLogEntry.objects.for_instance(contact)
+        .order_by("timestamp")
+        .values_list("action", flat=True)
+    )
+
+
+# Codes
+
+
+def test_a_code_sms_makes_the_contact_pending_in_its_language(sent):
+    contact = ContactFactory(language=Contact.Language.ENGLISH)
+
+    bodies = sent(verification.start_verification, contact)
+
+    assert len(bodies) == 1
+    assert "your verification code is" in bodies[0]
+    contact.refresh_from_db()
+    assert contact.status == Status.PENDING
+    assert actions(contact) == ["wagtail_grantee_sms.verification_sent"]
+
+
+def test_an_indonesian_contact_gets_the_indonesian_text(sent):
+    contact = ContactFactory(language=Contact.Language.INDONESIAN)
+
+    bodies = sent(verification.start_verification, contact)
+
+    assert "kode verifikasi Anda" in bodies[0]
+
+
+def test_the_code_is_stored_only_as_a_hash(sent):
+    contact = ContactFactory()
+
+    code = code_in(sent(verification.start_verification, contact)[0])
+
+    stored = VerificationCode.objects.get(contact=contact)
+    assert code not in stored.code_hash
+    assert stored.expires_at - timezone.now() > timedelta(hours=23)
+
+
+def test_the_right_code_verifies_and_is_logged_with_who_entered_it(sent):
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+    editor = UserFactory()
+
+    assert verification.verify_code(contact, code, user=editor) is True
+
+    contact.refresh_from_db()
+    assert contact.status == Status.VERIFIED
+    entry = (
+        ModelLogEntry.objects.for_instance(contact)
+        .filter(action="wagtail_grantee_sms.verified")
+        .get()
+    )
+    assert entry.user == editor
+    assert entry.data["reason"] == "code"
+
+
+def test_a_code_cannot_be_used_twice(sent):
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+    verification.verify_code(contact, code)
+
+    with pytest.raises(verification.VerificationError):
+        verification.verify_code(contact, code)
+
+
+def test_a_wrong_code_does_not_verify_and_counts_as_an_attempt(sent):
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    assert verification.verify_code(contact, wrong) is False
+
+    contact.refresh_from_db()
+    assert contact.status == Status.PENDING
+    assert VerificationCode.objects.get(contact=contact).attempts == 1
+
+
+def test_after_five_wrong_codes_even_the_right_one_is_refused(sent):
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    for _attempt in range(5):
+        verification.verify_code(contact, wrong)
+
+    with pytest.raises(verification.VerificationError, match="Too many wrong codes"):
+        verification.verify_code(contact, code)
+
+
+def test_an_expired_code_is_refused(sent):
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+    VerificationCode.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    with pytest.raises(verification.VerificationError, match="no valid code"):
+        verification.verify_code(contact, code)
+
+
+def test_a_new_code_replaces_the_old_one(sent):
+    contact = ContactFactory()
+    first = code_in(sent(verification.start_verification, contact)[0])
+    second = code_in(sent(verification.start_verification, contact)[-1])
+
+    if first != second:
+        assert verification.verify_code(contact, first) is False
+    assert verification.verify_code(contact, second) is True
+
+
+def test_sends_to_one_number_are_limited_per_hour(sent, settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR": 2}
+    contact = ContactFactory()
+    sent(verification.start_verification, contact)
+    sent(verification.start_verification, contact)
+
+    with pytest.raises(verification.VerificationError, match="already sent"):
+        verification.start_verification(contact)
+    assert len(wagtail_grantee_sms.outbox) == 2
+
+
+def test_the_contact_replying_its_code_by_sms_verifies_it(sent):
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+
+    reply(contact, f" {code[:3]} {code[3:]} ")
+
+    contact.refresh_from_db()
+    assert contact.status == Status.VERIFIED
+    entry = ModelLogEntry.objects.for_instance(contact).get(action="wagtail_grantee_sms.verified")
+    assert entry.data["via"] == "sms_reply"
+
+
+# Replies YA / YES
+
+
+@pytest.mark.parametrize("answer", ["YA", "ya", "Yes", "YES!"])
+def test_a_pending_contact_replying_ya_or_yes_is_verified(sent, answer):
+    contact = ContactFactory(language=Contact.Language.INDONESIAN)
+    bodies = sent(verification.start_verification, contact, "reply")
+    assert "balas YA" in bodies[0]
+
+    reply(contact, answer)
+
+    contact.refresh_from_db()
+    assert contact.status == Status.VERIFIED
+
+
+def test_a_reply_from_a_contact_that_was_not_asked_changes_nothing():
+    contact = ContactFactory(status=Status.UNVERIFIED)
+
+    reply(contact, "YES")
+
+    contact.refresh_from_db()
+    assert contact.status == Status.UNVERIFIED
+
+
+# Methods allowed by the site
+
+
+def test_a_method_the_site_does_not_allow_is_refused(settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_METHODS": ["manual"]}
+    contact = ContactFactory()
+
+    with pytest.raises(verification.VerificationError, match="does not allow"):
+        verification.start_verification(contact, "code")
+    contact.refresh_from_db()
+    assert contact.status == Status.UNVERIFIED
+
+
+def test_replies_are_ignored_when_the_reply_method_is_off(sent, settings):
+    contact = ContactFactory()
+    sent(verification.start_verification, contact, "reply")
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_METHODS": ["code"]}
+
+    reply(contact, "YES")
+
+    contact.refresh_from_db()
+    assert contact.status == Status.PENDING
+
+
+# Manual verification
+
+
+def test_manual_verification_needs_the_permission_and_a_note():
+    contact = ContactFactory()
+    verifier = UserFactory(permissions=["verify_contact"])
+
+    with pytest.raises(PermissionDenied):
+        verification.mark_verified(contact, UserFactory(), "Signed form")
+    with pytest.raises(verification.VerificationError):
+        verification.mark_verified(contact, verifier, "  ")
+
+    assert verification.mark_verified(contact, verifier, "Signed paper form, file 12") is True
+    entry = ModelLogEntry.objects.for_instance(contact).get()
+    assert (entry.user, entry.data["via"], entry.data["reason"]) == (
+        verifier,
+        "manual",
+        "Signed paper form, file 12",
+    )
+
+
+# Opted out is final for admins
+
+
+@pytest.mark.parametrize(
+    "admin_action",
+    [
+        lambda contact, user: verification.mark_verified(contact, user, "paper form"),
+        lambda contact, user: verification.start_verification(contact, user=user),
+        lambda contact, user: verification.block(contact, user),
+        lambda contact, user: verification.unblock(contact, user),
+    ],
+    ids=["mark_verified", "start_verification", "block", "unblock"],
+)
+def test_no_admin_action_moves_an_opted_out_contact(admin_action):
+    contact = ContactFactory(status=Status.OPTED_OUT)
+    admin = UserFactory(permissions=["verify_contact", "change_contact"])
+
+    with pytest.raises(verification.TransitionNotAllowed):
+        admin_action(contact, admin)
+
+    contact.refresh_from_db()
+    assert contact.status == Status.OPTED_OUT
+
+
+def test_changing_an_opted_out_contacts_number_keeps_it_opted_out():
+    contact = ContactFactory(status=Status.OPTED_OUT)
+
+    contact.phone = "+6285711112222"
+    contact.save()
+
+    contact.refresh_from_db()
+    assert contact.status == Status.OPTED_OUT
+
+
+def test_an_opted_out_contact_comes_back_only_by_its_own_keyword():
+    contact = ContactFactory(status=Status.OPTED_OUT)
+
+    reply(contact, "START")
+
+    contact.refresh_from_db()
+    assert contact.status == Status.VERIFIED
+
+
+# Blocking and number changes
+
+
+def test_blocking_and_unblocking_are_logged_and_unblocking_needs_a_new_verification():
+    contact = ContactFactory(status=Status.VERIFIED)
+    admin = UserFactory()
+
+    verification.block(contact, admin, reason="Asked by phone")
+    verification.unblock(contact, admin)
+
+    contact.refresh_from_db()
+    assert contact.status == Status.UNVERIFIED
+    assert actions(contact) == ["wagtail_grantee_sms.block", "wagtail_grantee_sms.unblock"]
+
+
+@pytest.mark.parametrize("status", [Status.PENDING, Status.VERIFIED, Status.INVALID])
+def test_a_new_number_returns_the_contact_to_unverified_and_kills_its_codes(sent, status):
+    contact = ContactFactory()
+    sent(verification.start_verification, contact)
+    Contact.objects.filter(pk=contact.pk).update(status=status)
+    contact = Contact.objects.get(pk=contact.pk)
+
+    contact.phone = "+6285711112222"
+    contact.save()
+
+    contact.refresh_from_db()
+    assert contact.status == Status.UNVERIFIED
+    assert not VerificationCode.objects.filter(contact=contact).exists()
+    assert actions(contact)[-1] == "wagtail_grantee_sms.number_changed"
+
+
+# Editable messages
+
+
+def test_the_messages_are_editable_per_language(sent):
+    messages = VerificationMessages.load()
+    messages.organisation = "Lembaga Bhinneka"
+    messages.code_message_en = "{organisation} code: {code}"
+    messages.save()
+    contact = ContactFactory(language=Contact.Language.ENGLISH)
+
+    body = sent(verification.start_verification, contact)[0]
+
+    assert re.fullmatch(r"Lembaga Bhinneka code: \d{6}", body)
+
+
+def test_a_code_message_without_the_code_is_refused():
+    from django.core.exceptions import ValidationError
+
+    messages = VerificationMessages(code_message_id="Halo dari {organisation}")
+
+    with pytest.raises(ValidationError):
+        messages.full_clean()
