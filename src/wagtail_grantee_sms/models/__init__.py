@@ -1,5 +1,6 @@
 from .contacts import Contact, ContactGroup, VerificationCode, VerificationMessages
 from .messages import Delivery, InboundMessage, SendRateBucket
+from .signup import SignupPage
 
 __all__ = [
     "Contact",
@@ -7,6 +8,7 @@ __all__ = [
     "Delivery",
     "InboundMessage",
     "SendRateBucket",
+    "SignupPage",
     "VerificationCode",
     "VerificationMessages",
 ]
