@@ -6,7 +6,10 @@ range 555-0100…0199, which is reserved for fictional use and never reaches a r
 
 import random
 
-from wagtail_grantee_sms.models import Contact, ContactGroup
+from wagtail.log_actions import log
+from wagtail.models import Site
+
+from wagtail_grantee_sms.models import Contact, ContactGroup, SignupPage, VerificationMessages
 
 GROUPS = {
     "Relawan": "Relawan yang membantu kegiatan lapangan.",
@@ -15,9 +18,31 @@ GROUPS = {
 }
 
 FIRST_NAMES = [
-    "Ani", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gita", "Hadi", "Indah", "Joko",
-    "Kartika", "Lestari", "Made", "Nur", "Oki", "Putu", "Rina", "Sari", "Teguh", "Umi",
-    "Wayan", "Yanti", "Zainal", "Agus", "Bayu",
+    "Ani",
+    "Budi",
+    "Citra",
+    "Dewi",
+    "Eko",
+    "Fitri",
+    "Gita",
+    "Hadi",
+    "Indah",
+    "Joko",
+    "Kartika",
+    "Lestari",
+    "Made",
+    "Nur",
+    "Oki",
+    "Putu",
+    "Rina",
+    "Sari",
+    "Teguh",
+    "Umi",
+    "Wayan",
+    "Yanti",
+    "Zainal",
+    "Agus",
+    "Bayu",
 ]
 LAST_NAMES = ["Santoso", "Wijaya", "Lubis", "Siregar", "Nugroho", "Pratama", "Hasibuan"]
 
@@ -57,5 +82,51 @@ def load(log):
         )
         if was_created:
             contact.groups.set(rng.sample(groups, k=rng.randint(1, 2)))
+            record_demo_history(contact)
             created += 1
     log(f"Contacts: {created} created, {len(STATUS_SPREAD) - created} already there.")
+    load_signup_page(groups[0], log)
+    messages = VerificationMessages.load()
+    if not messages.organisation:
+        messages.organisation = "Lembaga Bhinneka"
+        messages.save()
+
+
+# How each demo status came about, as the contact's history shows it.
+DEMO_HISTORY = {
+    Contact.Status.VERIFIED: ("wagtail_grantee_sms.verified", "manual", "Formulir diteken."),
+    Contact.Status.PENDING: ("wagtail_grantee_sms.verification_sent", "admin", "code"),
+    Contact.Status.OPTED_OUT: ("wagtail_grantee_sms.opt_out", "sms_keyword", "STOP"),
+    Contact.Status.BLOCKED: ("wagtail_grantee_sms.block", "admin", "Nomor salah orang."),
+    Contact.Status.INVALID: ("wagtail_grantee_sms.invalid", "provider", "Nomor tidak aktif."),
+}  # fmt: skip
+
+
+def record_demo_history(contact):
+    if contact.status in DEMO_HISTORY:
+        action, via, reason = DEMO_HISTORY[contact.status]
+        log(
+            instance=contact,
+            action=action,
+            data={"from": "unverified", "to": contact.status, "via": via, "reason": reason},
+        )
+
+
+def load_signup_page(group, log):
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None or SignupPage.objects.exists():
+        return
+    site.root_page.add_child(
+        instance=SignupPage(
+            title="Dukung kami lewat SMS",
+            slug="sms",
+            intro="<p>Dapatkan kabar kegiatan Lembaga Bhinneka lewat SMS.</p>",
+            consent_text=(
+                "<p>Saya setuju menerima SMS dari Lembaga Bhinneka, paling banyak empat kali "
+                "sebulan. Saya dapat berhenti kapan saja dengan membalas STOP.</p>"
+            ),
+            thank_you_text="<p>Terima kasih atas dukungan Anda!</p>",
+            group=group,
+        )
+    )
+    log("Sign-up page: /sms/ created.")
