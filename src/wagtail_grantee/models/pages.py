@@ -2,8 +2,10 @@
 
 import uuid
 
+from django import forms
 from django.core.paginator import Paginator
 from django.db import models
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -66,7 +68,7 @@ class PostIndexMixin(RoutablePageMixin):
             # Scheduled unpublishing runs from cron: an expired post leaves the lists now.
             .exclude(expire_at__lte=timezone.now())
             .select_related("lead_image")
-            .order_by("-date", "-pk")
+            .order_by(F("date").desc(nulls_last=True), "-pk")
         )
         if tag:
             posts = posts.filter(tags__slug=tag)
@@ -281,7 +283,10 @@ class PostPage(GranteePageMixin, BasePage):
     ]
     promote_panels = BasePage.promote_panels + [
         MultiFieldPanel(
-            [FieldPanel("categories"), FieldPanel("tags")],
+            [
+                FieldPanel("categories", widget=forms.CheckboxSelectMultiple),
+                FieldPanel("tags"),
+            ],
             heading=_("Categories and tags"),
         ),
     ]
@@ -301,9 +306,10 @@ class PostPage(GranteePageMixin, BasePage):
         verbose_name_plural = _("posts")
 
     def save(self, *args, **kwargs):
-        if self.live and self.date is None:
-            # Publishing sets first_published_at just before it saves the page.
-            self.date = self.first_published_at or timezone.now()
+        if self.date is None and self.first_published_at:
+            # Publishing sets first_published_at just before it saves the page; a page saved
+            # live but not (yet) published (the admin's create view does so) stays undated.
+            self.date = self.first_published_at
         super().save(*args, **kwargs)
 
     @property
