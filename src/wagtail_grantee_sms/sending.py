@@ -180,11 +180,10 @@ def claim(delivery_id, *, resend_interrupted=False):
     claimed = Delivery.objects.filter(claimable, pk=delivery_id).update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=None
     )
-    delivery = Delivery.objects.select_related("contact").filter(pk=delivery_id).first()
     if claimed:
-        return delivery
-    if delivery is not None and not resend_interrupted and _interrupted().filter(pk=delivery_id):
-        _set_review(delivery, "The worker stopped while handing it to the provider.")
+        return Delivery.objects.select_related("contact").get(pk=delivery_id)
+    if not resend_interrupted and (stuck := _interrupted().filter(pk=delivery_id).first()):
+        _set_review(stuck, "The worker stopped while handing it to the provider.")
     return None
 
 
@@ -259,12 +258,17 @@ def _retry_or_fail(delivery, backend_settings, code, text, permanent, reason):
 
 def _finish(delivery, status, **fields):
     """Move a claimed delivery out of ``sending``; False if something else moved it first."""
-    updated = Delivery.objects.filter(pk=delivery.pk, status=Status.SENDING).update(
-        status=status, updated_at=timezone.now(), **fields
-    )
+    return _move(delivery, [Status.SENDING], status=status, **fields)
+
+
+def _move(delivery, from_statuses, **fields):
+    """Update ``delivery`` only if its status is still one of ``from_statuses`` (one UPDATE)."""
+    fields["updated_at"] = timezone.now()
+    updated = Delivery.objects.filter(pk=delivery.pk, status__in=from_statuses).update(**fields)
     if updated:
         old_status = delivery.status
-        delivery.refresh_from_db()
+        for name, value in fields.items():
+            setattr(delivery, name, value)
         _changed(delivery, old_status)
     return bool(updated)
 
@@ -306,17 +310,13 @@ def apply_delivery_report(alias, report):
         return None
     new_status = DeliveryStatus(report.status).value
     earlier = [status for status, rank in RANK.items() if rank < RANK[new_status]]
-    fields = {"status": new_status, "updated_at": timezone.now()}
+    fields = {"status": new_status}
     if new_status == Status.FAILED:
         fields |= {
             "error_code": report.error_code,
             "error_message": report.error_message,
             "permanent_error": report.permanent,
         }
-    updated = Delivery.objects.filter(pk=delivery.pk, status__in=earlier).update(**fields)
-    if updated:
-        old_status = delivery.status
-        delivery.refresh_from_db()
-        _changed(delivery, old_status)
+    if _move(delivery, earlier, **fields):
         mark_contact(delivery.contact, report.reason, report.error_code)
     return delivery

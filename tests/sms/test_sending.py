@@ -1,7 +1,10 @@
+import os
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -323,3 +326,54 @@ def test_status_changes_are_signalled():
         delivery_status_changed.disconnect(receiver)
 
     assert seen == [("sending", "accepted")]
+
+
+def test_a_worker_that_dies_while_sending_leaves_the_delivery_for_review_not_a_resend(settings):
+    use_backend(settings, "tests.sms.pipeline_backends.CountingBackend")
+    pipeline_backends.raise_next.append(MemoryError("the worker is killed mid-send"))
+    delivery = DeliveryFactory()
+
+    with pytest.raises(MemoryError):
+        sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENDING
+    sending.send_delivery(delivery.pk)  # django-q2 retries the task at once: left alone
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENDING
+
+    Delivery.objects.filter(pk=delivery.pk).update(
+        claimed_at=timezone.now() - timedelta(seconds=601)
+    )
+    sending.send_delivery(delivery.pk)  # after SENDING_TIMEOUT
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.REVIEW
+    assert wagtail_grantee_sms.outbox == []
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="concurrent claims need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_workers_racing_for_the_same_delivery_send_it_once():
+    delivery = DeliveryFactory()
+    barrier = threading.Barrier(4)
+
+    def worker():
+        try:
+            barrier.wait()
+            sending.send_delivery(delivery.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(wagtail_grantee_sms.outbox) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.ACCEPTED, 1)
