@@ -7,6 +7,7 @@ command, the sign-up page and tests call too.
 import json
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 from django.contrib import messages
@@ -163,6 +164,10 @@ UPLOAD_MAX_AGE = 24 * 3600
 def store_upload(table, user):
     """Keep the parsed table between steps; return a signed token only ``user`` can use."""
     UPLOADS_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+    expired = time.time() - UPLOAD_MAX_AGE
+    for old in UPLOADS_DIR.glob("*.json"):  # uploads nobody finished importing
+        if old.stat().st_mtime < expired:
+            old.unlink(missing_ok=True)
     name = secrets.token_hex(16)
     (UPLOADS_DIR / f"{name}.json").write_text(json.dumps(table))
     return signing.dumps({"file": name, "user": user.pk}, salt=UPLOAD_SALT)

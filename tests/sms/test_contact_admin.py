@@ -203,3 +203,29 @@ def test_the_inspect_view_shows_the_verification_history(admin_client):
     assert "Verification history" in content
     assert "Opted out" in content
     assert "STOP" in content
+
+
+def test_the_inspect_view_lists_the_messages_sent_and_received(admin_client):
+    from .factories import DeliveryFactory, InboundMessageFactory
+
+    contact = ContactFactory(status=Contact.Status.VERIFIED)
+    DeliveryFactory(contact=contact, body="Rapat relawan hari Sabtu")
+    InboundMessageFactory(contact=contact, sender=contact.phone, body="Saya datang")
+
+    content = admin_client.get(url("inspect", contact.pk)).content.decode()
+
+    assert "Rapat relawan hari Sabtu" in content
+    assert "Saya datang" in content
+
+
+def test_the_verification_messages_are_edited_in_the_settings(admin_client):
+    from wagtail_grantee_sms.models import VerificationMessages
+
+    edit_url = reverse("wagtailsettings:edit", args=["wagtail_grantee_sms", "verificationmessages"])
+    data = {"organisation": "Lembaga Bhinneka", "code_message_id": "Kode {code}",
+            "code_message_en": "", "reply_message_id": "", "reply_message_en": ""}  # fmt: skip
+
+    edit_url = admin_client.get(edit_url, follow=True).redirect_chain[-1][0]
+    assert admin_client.post(edit_url, data).status_code == 302
+
+    assert VerificationMessages.load().render("code", "id", code="123456") == "Kode 123456"
