@@ -39,7 +39,7 @@ METHOD_MANUAL = "manual"
 
 # Replies that confirm a contact's consent when it was asked to reply (any case).
 CONFIRMING_REPLIES = {"YA", "YES"}
-CODE_PATTERN = re.compile(r"\d{6}")
+CODE_PATTERN = re.compile(r"(?<!\d)\d{6}(?!\d)")
 
 # Statuses from which a contact can be asked (again) to verify its number.
 VERIFIABLE = {Status.UNVERIFIED, Status.PENDING}
@@ -328,3 +328,22 @@ def handle_reply(message):
         except VerificationError:
             return False
     return False
+
+
+# Delivery statuses after which a verification SMS is never sent again.
+HANDED_OVER = {"accepted", "sent", "delivered", "failed"}
+
+
+def redact_code(delivery):
+    """Blank the code in a verification SMS's stored text once the provider has it.
+
+    Codes are kept only as hashes; without this the delivery record would hold them in clear.
+    """
+    if delivery.purpose != "verification" or delivery.status not in HANDED_OVER:
+        return False
+    redacted = CODE_PATTERN.sub("******", delivery.body)
+    if redacted == delivery.body:
+        return False
+    delivery.body = redacted
+    type(delivery).objects.filter(pk=delivery.pk).update(body=redacted)
+    return True

@@ -17,7 +17,7 @@ from wagtail.log_actions import LogContext
 from wagtail.models import ModelLogEntry
 from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, SnippetViewSet
 
-from . import phones, verification, views
+from . import delivery_views, phones, verification, views
 from .conf import get_setting
 from .forms import ContactForm, can_see_full_phone, phone_for_user
 from .models import Contact, ContactGroup, Delivery, InboundMessage
@@ -105,12 +105,13 @@ class ContactInspectView(InspectView):
         return phone_for_user(self.object.phone, self.request.user)
 
     def get_context_data(self, **kwargs):
-        from .models import messages as message_models
-
         context = super().get_context_data(**kwargs)
         contact = self.object
         user = self.request.user
-        url = lambda name: reverse(Contact.snippet_viewset.get_url_name(name), args=[contact.pk])  # noqa: E731
+
+        def url(name):
+            return reverse(Contact.snippet_viewset.get_url_name(name), args=[contact.pk])
+
         actions = []
         can_change = user.has_perm("wagtail_grantee_sms.change_contact")
         methods = verification.allowed_methods()
@@ -135,8 +136,8 @@ class ContactInspectView(InspectView):
         context.update(
             contact_actions=actions,
             log_entries=ModelLogEntry.objects.for_instance(contact).select_related("user")[:100],
-            deliveries=message_models.Delivery.objects.filter(contact=contact)[:50],
-            inbound_messages=message_models.InboundMessage.objects.filter(contact=contact)[:50],
+            deliveries=Delivery.objects.filter(contact=contact)[:50],
+            inbound_messages=InboundMessage.objects.filter(contact=contact)[:50],
         )
         return context
 
@@ -217,8 +218,23 @@ class ContactGroupViewSet(SnippetViewSet):
 
 
 class DeliveryInspectView(InspectView):
+    template_name = "wagtail_grantee_sms/deliveries/inspect.html"
+
     def get_phone_display_value(self):
         return phone_for_user(self.object.phone, self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.object.status == Delivery.Status.REVIEW and self.request.user.has_perm(
+            delivery_views.RESOLVE_PERMISSION
+        ):
+            viewset = Delivery.snippet_viewset
+            context.update(
+                can_resolve=True,
+                resend_url=reverse(viewset.get_url_name("resend"), args=[self.object.pk]),
+                give_up_url=reverse(viewset.get_url_name("give_up"), args=[self.object.pk]),
+            )
+        return context
 
 
 class DeliveryViewSet(SnippetViewSet):
@@ -246,6 +262,13 @@ class DeliveryViewSet(SnippetViewSet):
     search_fields = ["body", "provider_message_id"]
     search_backend_name = None
     ordering = ["-created_at"]
+
+    def get_urlpatterns(self):
+        return super().get_urlpatterns() + [
+            path("review/<int:pk>/resend/", delivery_views.ResendView.as_view(), name="resend"),
+            path("review/<int:pk>/give-up/", delivery_views.ResolveReviewView.as_view(),
+                 name="give_up"),
+        ]  # fmt: skip
 
 
 class InboundMessageInspectView(InspectView):

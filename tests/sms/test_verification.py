@@ -346,3 +346,16 @@ def test_a_code_message_without_the_code_is_refused():
 
     with pytest.raises(ValidationError):
         messages.full_clean()
+
+
+def test_the_code_does_not_stay_readable_in_the_delivery_record(sent):
+    from wagtail_grantee_sms.models import Delivery
+
+    contact = ContactFactory(language=Contact.Language.ENGLISH)
+    code = code_in(sent(verification.start_verification, contact)[0])
+
+    delivery = Delivery.objects.get(contact=contact)
+    assert delivery.status == Delivery.Status.ACCEPTED
+    assert code not in delivery.body
+    assert "your verification code is ******" in delivery.body
+    assert verification.verify_code(contact, code) is True
