@@ -26,6 +26,7 @@ from functools import partial
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from . import phones, ratelimit, tasks, verification
 from .backends import (
@@ -185,6 +186,25 @@ def claim(delivery_id, *, resend_interrupted=False):
     if not resend_interrupted and (stuck := _interrupted().filter(pk=delivery_id).first()):
         _set_review(stuck, "The worker stopped while handing it to the provider.")
     return None
+
+
+def resolve_review(delivery, *, resend, user=None):
+    """Someone checked a delivery marked for review with the provider: send it again (it did
+    not arrive) or mark it failed. Logged with its author; False if it needs no review (any
+    more)."""
+    if resend:
+        fields = {"status": Status.QUEUED, "next_attempt_at": None}
+        action = "wagtail_grantee_sms.delivery_resend"
+    else:
+        fields = {"status": Status.FAILED, "permanent_error": True}
+        action = "wagtail_grantee_sms.delivery_give_up"
+    with transaction.atomic():
+        if not _move(delivery, [Status.REVIEW], **fields):
+            return False
+        log(instance=delivery, action=action, user=user)
+        if resend:
+            transaction.on_commit(partial(tasks.enqueue_delivery, delivery.pk))
+    return True
 
 
 def _interrupted():

@@ -42,6 +42,16 @@ def register_contact_log_actions(actions):
         actions.register_action(action)(formatter)
 
 
+@hooks.register("register_log_actions")
+def register_delivery_log_actions(actions):
+    actions.register_action(
+        "wagtail_grantee_sms.delivery_resend", _("Send again"), _("Checked and sent again")
+    )
+    actions.register_action(
+        "wagtail_grantee_sms.delivery_give_up", _("Mark as failed"), _("Checked and marked failed")
+    )
+
+
 @hooks.register("register_admin_viewset")
 def register_sms_viewsets():
     from .viewsets import SMSViewSetGroup

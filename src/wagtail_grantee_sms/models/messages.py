@@ -76,6 +76,9 @@ class Delivery(models.Model):
         verbose_name = _("SMS delivery")
         verbose_name_plural = _("SMS deliveries")
         indexes = [models.Index(fields=["backend_alias", "provider_message_id"])]
+        permissions = [
+            ("resolve_delivery", _("Can resend or give up SMS deliveries that need review")),
+        ]
 
     def __str__(self):
         return f"{self.get_purpose_display()} → {self.masked_phone}"

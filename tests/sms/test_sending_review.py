@@ -1,0 +1,92 @@
+"""Deliveries marked for review (an interrupted send): someone checks and resends or gives up."""
+
+import pytest
+from django.urls import reverse
+from wagtail.models import ModelLogEntry
+
+import wagtail_grantee_sms
+from tests.sms.pipeline_backends import configure
+from wagtail_grantee_sms.models import Delivery
+
+from .factories import DeliveryFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Delivery.Status
+
+
+@pytest.fixture(autouse=True)
+def locmem_backend(settings):
+    configure(settings)
+
+
+def url(name, delivery):
+    return reverse(f"wagtailsnippets_wagtail_grantee_sms_delivery:{name}", args=[delivery.pk])
+
+
+@pytest.fixture
+def reviewer(client):
+    user = UserFactory(permissions=["view_delivery", "resolve_delivery"])
+    client.force_login(user)
+    return user
+
+
+def test_the_inspect_view_offers_the_choice_for_a_delivery_in_review(client, reviewer):
+    delivery = DeliveryFactory(status=Status.REVIEW)
+
+    html = client.get(url("inspect", delivery)).content.decode()
+
+    assert "It was not sent: send again" in html
+    assert url("resend", delivery) in html
+    assert url("give_up", delivery) in html
+
+
+def test_resending_after_review_sends_it_once_and_logs_who_decided(
+    client, reviewer, django_capture_on_commit_callbacks
+):
+    delivery = DeliveryFactory(status=Status.REVIEW, attempts=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("resend", delivery))
+        again = client.post(url("resend", delivery))
+
+    assert response.status_code == again.status_code == 302
+    assert [m.reference for m in wagtail_grantee_sms.outbox] == [str(delivery.uuid)]
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Status.ACCEPTED, 2)
+    entry = ModelLogEntry.objects.for_instance(delivery).get()
+    assert (entry.action, entry.user) == ("wagtail_grantee_sms.delivery_resend", reviewer)
+
+
+def test_giving_up_marks_it_failed_without_sending(client, reviewer):
+    delivery = DeliveryFactory(status=Status.REVIEW)
+
+    client.post(url("give_up", delivery))
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.FAILED
+    assert delivery.permanent_error
+    assert wagtail_grantee_sms.outbox == []
+
+
+def test_a_delivery_not_in_review_cannot_be_resent(client, reviewer):
+    delivery = DeliveryFactory(status=Status.DELIVERED)
+
+    client.post(url("resend", delivery))
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.DELIVERED
+    assert wagtail_grantee_sms.outbox == []
+
+
+def test_resolving_needs_its_permission(client):
+    client.force_login(UserFactory(permissions=["view_delivery"]))
+    delivery = DeliveryFactory(status=Status.REVIEW)
+
+    html = client.get(url("inspect", delivery)).content.decode()
+    response = client.post(url("resend", delivery))
+
+    assert "send again" not in html
+    assert response.url == reverse("wagtailadmin_home")  # Wagtail's "permission denied"
+    delivery.refresh_from_db()
+    assert delivery.status == Status.REVIEW
