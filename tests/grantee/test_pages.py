@@ -181,3 +181,18 @@ class TestGuid:
         assert copy.guid != post.guid
         assert copy.get_latest_revision_as_object().guid == copy.guid
         assert PostPage.objects.filter(guid=post.guid).count() == 1
+
+
+class TestSearch:
+    def test_posts_are_found_by_summary_body_and_authors(self):
+        section = SectionPageFactory()
+        post = PostPageFactory(
+            parent=section,
+            summary="Pelatihan verifikasi kontak",
+            body=[("paragraph", "<p>Umpan berita RSS untuk Cipta Media.</p>")],
+            authors="Siska Doviana",
+        )
+        PostPageFactory(parent=section, authors="Hendra")
+
+        for query in ["verifikasi", "Cipta", "Doviana"]:
+            assert list(PostPage.objects.live().search(query)) == [post], query
