@@ -39,6 +39,7 @@ class SignupPage(RoutablePageMixin, Page):
     ]
 
     template = "wagtail_grantee_sms/signup_page.html"
+    subpage_types = []
 
     class Meta:
         verbose_name = _("SMS sign-up page")
