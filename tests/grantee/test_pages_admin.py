@@ -80,3 +80,13 @@ def test_categories_are_a_snippet_with_a_slug_from_the_name(admin_client):
     assert Category.objects.get().slug == "kebebasan-pers"
     listing = admin_client.get(reverse("wagtailsnippets_wagtail_grantee_category:list"))
     assert "Kebebasan Pers" in listing.content.decode()
+
+
+def test_the_editor_offers_the_sites_languages_for_a_post(admin_client, settings):
+    settings.LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+    post = PostPageFactory()
+
+    html = admin_client.get(reverse("wagtailadmin_pages:edit", args=[post.pk])).content.decode()
+
+    assert '<option value="en">English</option>' in html
+    assert '<option value="id">Bahasa Indonesia</option>' in html

@@ -239,3 +239,11 @@ class TestAccessibleHtml:
             source_id="123",
         )
         assert 'href="https://www.facebook.com/notes/123"' in client.get(post.url).content.decode()
+
+    def test_a_post_in_another_language_says_so(self, client, section):
+        post = PostPageFactory(parent=section, title="Our notes move home", language="en")
+
+        for url in [post.url, section.url]:
+            elements = Elements(client.get(url, headers={"accept-language": "id"}).content.decode())
+            assert elements.find("html", lang="id"), url
+            assert elements.find("article", lang="en"), url

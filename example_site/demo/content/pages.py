@@ -125,6 +125,7 @@ POSTS = [
     {
         "section": "berita",
         "slug": "our-notes-move-home",
+        "language": "en",
         "title": "Our notes move home from Facebook",
         "date": (2012, 12, 3),
         "authors": "Daris",
@@ -158,6 +159,7 @@ POSTS = [
     {
         "section": "berita",
         "slug": "donations-by-bank-transfer",
+        "language": "en",
         "title": "Donations by bank transfer are open",
         "date": (2012, 12, 17),
         "authors": "Soe Tjen",
@@ -260,6 +262,7 @@ def ensure_post(section, post):
             slug=post["slug"],
             date=timezone.make_aware(datetime.datetime(*post["date"], 10, 0)),
             authors=post["authors"],
+            language=post.get("language", ""),
             summary=post["summary"],
             body=body,
             lead_image=demo_image(post["title"], post["colour"]),

@@ -3,6 +3,7 @@
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import F
@@ -25,6 +26,10 @@ from .base import active_base_page_model
 from .snippets import Category
 
 BasePage = active_base_page_model()
+
+
+def language_choices():
+    return [("", _("The site's language")), *settings.LANGUAGES]
 
 
 def image_field(verbose_name, help_text=""):
@@ -244,6 +249,12 @@ class PostPage(GranteePageMixin, BasePage):
     authors = models.CharField(
         _("authors"), max_length=255, blank=True, help_text=_("Names, separated by commas.")
     )
+    language = models.CharField(
+        _("language"),
+        max_length=15,
+        blank=True,
+        help_text=_("The language the post is written in, when it is not the site's."),
+    )
     summary = models.TextField(
         _("summary"),
         blank=True,
@@ -267,7 +278,13 @@ class PostPage(GranteePageMixin, BasePage):
     guid = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
     content_panels = BasePage.content_panels + [
-        FieldRowPanel([FieldPanel("date"), FieldPanel("authors")]),
+        FieldRowPanel(
+            [
+                FieldPanel("date"),
+                FieldPanel("authors"),
+                FieldPanel("language", widget=forms.Select(choices=language_choices)),
+            ]
+        ),
         FieldPanel("summary"),
         FieldPanel("lead_image"),
         FieldPanel("body"),
