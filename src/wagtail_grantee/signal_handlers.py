@@ -6,7 +6,8 @@ carry it get a new cache version, the front-end cache forgets them (when
 import swapper
 from django.apps import apps
 from django.db import transaction
-from django.db.models.signals import post_delete
+from django.db.models.signals import post_delete, post_save
+from wagtail.models import PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import tasks
@@ -68,8 +69,23 @@ def on_page_deleted(sender, instance, **kwargs):
         )
 
 
+def on_view_restriction_changed(sender, instance, **kwargs):
+    # A page made private (or public again) changes what its and its descendants' feeds may
+    # carry; a new generation stops the middleware serving them from the cache.
+    page_model = swapper.load_model("wagtailcore", "Page")
+    page = page_model.objects.filter(pk=instance.page_id).only("path").first()
+    if page is not None:  # else the page is being deleted, which bumps them itself
+        bump_feed_versions(page.path)
+
+
 def register_signal_handlers():
     page_published.connect(on_page_published, dispatch_uid="wagtail_grantee_feeds_published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="wagtail_grantee_feeds_unpublished")
     post_page_move.connect(on_page_moved, dispatch_uid="wagtail_grantee_feeds_moved")
     post_delete.connect(on_page_deleted, dispatch_uid="wagtail_grantee_feeds_deleted")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            on_view_restriction_changed,
+            sender=PageViewRestriction,
+            dispatch_uid=f"wagtail_grantee_feeds_restriction_{signal is post_save}",
+        )

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.test import override_settings
 from wagtail.contrib.frontend_cache.backends.base import BaseBackend
+from wagtail.models import PageViewRestriction
 
 from tests.grantee.factories import PostPageFactory, SectionPageFactory, SiteFactory
 from wagtail_grantee.feeds.building import Feed
@@ -187,3 +188,60 @@ def test_without_the_frontend_cache_app_nothing_is_purged(section, post):
         publish(post)
 
     purge_urls_from_cache.assert_not_called()
+
+
+@pytest.fixture
+def feed_cache_middleware(settings):
+    settings.MIDDLEWARE = [
+        settings.MIDDLEWARE[0],
+        "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
+        *settings.MIDDLEWARE[1:],
+    ]
+
+
+@pytest.mark.usefixtures("feed_cache_middleware")
+class TestFeedCacheMiddleware:
+    def test_repeated_requests_are_answered_without_a_query(
+        self, client, section, post, django_assert_num_queries
+    ):
+        first = client.get(feed_path(section, "feed-atom"))
+
+        with django_assert_num_queries(0):
+            again = client.get(feed_path(section, "feed-atom"))
+            not_modified = client.get(
+                feed_path(section, "feed-atom"), headers={"if-none-match": first["ETag"]}
+            )
+
+        assert again.content == first.content
+        assert again["Content-Type"] == "application/atom+xml; charset=utf-8"
+        assert not_modified.status_code == 304
+        assert not_modified["ETag"] == first["ETag"]
+
+    @pytest.mark.parametrize("change", [unpublish, move, delete, retitle])
+    def test_no_stale_feed_is_served_after_a_change(self, client, home, section, post, change):
+        client.get(feed_path(section))
+
+        change(post, section, home)
+
+        if change is retitle:
+            assert b"Mentoring (revised)" in client.get(feed_path(section)).content
+        else:
+            assert b"Mentoring" not in client.get(feed_path(section)).content
+
+    def test_a_private_feed_is_never_served_from_the_cache(
+        self, client, section, post, django_user_model
+    ):
+        PageViewRestriction.objects.create(page=section, restriction_type="login")
+        client.force_login(django_user_model.objects.create_user("editor"))
+        assert client.get(feed_path(section)).status_code == 200
+
+        client.logout()
+
+        assert client.get(feed_path(section)).status_code == 302
+
+    def test_a_feed_made_private_leaves_the_cache(self, client, section, post):
+        assert client.get(feed_path(section)).status_code == 200
+
+        PageViewRestriction.objects.create(page=section, restriction_type="login")
+
+        assert client.get(feed_path(section)).status_code == 302

@@ -7,8 +7,14 @@ a new ETag, so a stale feed is never served and needs no deleting.
 
 Versions are keyed by tree path, so the handlers that bump the versions of a changed page's
 ancestors need no query to find them.
+
+With :class:`~wagtail_grantee.feeds.middleware.FeedCacheMiddleware`, a public feed is also
+remembered by its address, so a repeated request is answered before Wagtail routes it. Those
+entries hold while the site-wide generation they were made in lasts: any publish, unpublish,
+move, deletion or privacy change anywhere starts a new one.
 """
 
+import hashlib
 import time
 
 import swapper
@@ -17,6 +23,7 @@ from django.core.cache import cache
 from ..conf import get_setting
 
 KEY_PREFIX = "wagtail-grantee-feeds"
+GENERATION_KEY = f"{KEY_PREFIX}:generation"
 
 
 def _version_key(path):
@@ -35,9 +42,11 @@ def get_feed_version(page):
 
 
 def bump_feed_versions(path):
-    """Mark the feeds of the page at ``path`` and of its ancestors as changed."""
+    """Mark the feeds of the page at ``path`` and of its ancestors as changed (and start a new
+    generation of remembered addresses)."""
     now = time.time()
-    cache.set_many({_version_key(p): now for p in ancestor_paths(path)}, timeout=None)
+    versions = {_version_key(p): now for p in ancestor_paths(path)}
+    cache.set_many(versions | {GENERATION_KEY: now}, timeout=None)
 
 
 def get_cached_feed(etag):
@@ -46,3 +55,33 @@ def get_cached_feed(etag):
 
 def set_cached_feed(etag, feed):
     cache.set(f"{KEY_PREFIX}:feed:{etag}", feed, timeout=get_setting("FEED_CACHE_TIMEOUT"))
+
+
+def _address_key(request):
+    address = f"{request.get_host()}{request.path}"
+    return f"{KEY_PREFIX}:address:{hashlib.sha256(address.encode()).hexdigest()}"
+
+
+def remember_address(request, etag, last_modified, content_type):
+    """Note which feed (by ETag) the address of ``request`` serves, in this generation."""
+    generation = cache.get_or_set(GENERATION_KEY, time.time, timeout=None)
+    cache.set(
+        _address_key(request),
+        {
+            "etag": etag,
+            "last_modified": last_modified,
+            "content_type": content_type,
+            "generation": generation,
+        },
+        timeout=get_setting("FEED_CACHE_TIMEOUT"),
+    )
+
+
+def recall_address(request):
+    """What :func:`remember_address` noted for the address of ``request``, if still current."""
+    key = _address_key(request)
+    found = cache.get_many([key, GENERATION_KEY])
+    entry = found.get(key)
+    if entry is None or entry["generation"] != found.get(GENERATION_KEY):
+        return None
+    return entry

@@ -12,13 +12,46 @@ def serve_feed(request, page, feed_format, tag=None, category=None):
     """Answer from the validators (304), the cache, or by rendering, in that order."""
     feed = Feed(page, feed_format, tag=tag, category=category)
     etag, last_modified = feed.validators(request)
+    response = conditional_response(request, etag, last_modified)
+    if response is not None:
+        return response
+    content = caching.get_cached_feed(etag)
+    if content is None:
+        content = feed.render(request)
+        caching.set_cached_feed(etag, content)
+    if not page.get_view_restrictions():  # what anyone may read, anyone may get from the cache
+        caching.remember_address(request, etag, last_modified, feed.content_type)
+    return feed_response(content, feed.content_type, etag, last_modified)
+
+
+def serve_remembered_feed(request):
+    """The response to a feed address remembered in the cache, or ``None``."""
+    entry = caching.recall_address(request)
+    if entry is None:
+        return None
+    response = conditional_response(request, entry["etag"], entry["last_modified"])
+    if response is not None:
+        return response
+    content = caching.get_cached_feed(entry["etag"])
+    if content is None:
+        return None
+    return feed_response(content, entry["content_type"], entry["etag"], entry["last_modified"])
+
+
+def conditional_response(request, etag, last_modified):
+    """A 304 (or 412) when the client's copy is current, else ``None``."""
     response = get_conditional_response(request, etag=quote_etag(etag), last_modified=last_modified)
-    if response is None:
-        content = caching.get_cached_feed(etag)
-        if content is None:
-            content = feed.render(request)
-            caching.set_cached_feed(etag, content)
-        response = HttpResponse(content, content_type=feed.content_type)
+    if response is not None:
+        set_validators(response, etag, last_modified)
+    return response
+
+
+def feed_response(content, content_type, etag, last_modified):
+    response = HttpResponse(content, content_type=content_type)
+    set_validators(response, etag, last_modified)
+    return response
+
+
+def set_validators(response, etag, last_modified):
     response["ETag"] = quote_etag(etag)
     response["Last-Modified"] = http_date(last_modified)
-    return response
