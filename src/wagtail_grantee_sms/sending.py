@@ -110,22 +110,45 @@ def send_deliveries(delivery_ids):
     for alias, pks in batches.items():
         backend_settings = get_backend_settings(alias)
         with get_backend(alias) as backend:
-            for pk in pks:
-                send_with(backend, backend_settings, pk)
+            for done, pk in enumerate(pks, start=1):
+                if not send_with(backend, backend_settings, pk):
+                    # The provider is unreachable: the rest of the batch stays queued, for
+                    # recover_deliveries() to queue again, instead of hammering it.
+                    logger.warning(
+                        "SMS backend %r failed; %s deliveries of the batch left queued.",
+                        alias,
+                        len(pks) - done,
+                    )
+                    break
 
 
-def recover_interrupted_deliveries():
-    """Apply the interrupted-send policy to every delivery stuck in ``sending``."""
+def recover_deliveries():
+    """The safety net, run every few minutes by the worker.
+
+    Deliveries stuck in ``sending`` get the interrupted-send policy; queued deliveries that
+    have been due for longer than ``SENDING_TIMEOUT`` (their task was lost, or a batch stopped
+    early) are queued again.
+    """
     send_deliveries(list(_interrupted().values_list("pk", flat=True)))
+    cutoff = timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
+    stranded = Delivery.objects.filter(
+        Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff),
+        status=Status.QUEUED,
+    )
+    for pk in stranded.values_list("pk", flat=True):
+        tasks.enqueue_delivery(pk)
 
 
 def send_with(backend, backend_settings, delivery_id):
-    """Claim delivery ``delivery_id``, send it through the open ``backend``, record the answer."""
+    """Claim delivery ``delivery_id``, send it through the open ``backend``, record the answer.
+
+    Returns False when the backend could not reach its provider (the batch should stop).
+    """
     if backend_settings["RATE_LIMIT"]:
         ratelimit.wait_for_slot(backend.alias, backend_settings["RATE_LIMIT"])
     delivery = claim(delivery_id, resend_interrupted=_idempotent(backend))
     if delivery is None:
-        return
+        return True
     try:
         if not delivery.phone:
             raise NotAllowedToSend("The number was erased.")
@@ -140,19 +163,18 @@ def send_with(backend, backend_settings, delivery_id):
             error_message=str(refusal),
             permanent_error=True,
         )
-        return
+        return True
     message = OutgoingSMS(to=delivery.phone, body=delivery.body, reference=str(delivery.uuid))
     try:
         [result] = backend.send_messages([message])
     except SMSBackendError as error:
-        if error.results:
-            result = error.results[0]
-        elif getattr(error, "maybe_sent", True) and not _idempotent(backend):
-            _set_review(delivery, str(error))
-            return
-        else:
-            _retry_or_fail(delivery, backend_settings, "backend_error", str(error), False, "")
-            return
+        if not error.results:
+            if getattr(error, "maybe_sent", True) and not _idempotent(backend):
+                _set_review(delivery, str(error))
+            else:
+                _retry_or_fail(delivery, backend_settings, "backend_error", str(error), False, "")
+            return False
+        result = error.results[0]
     if result.accepted:
         _record_accepted(delivery, result, backend_settings)
     else:
@@ -164,6 +186,7 @@ def send_with(backend, backend_settings, delivery_id):
             result.permanent,
             backend.failure_reason(result.error_code),
         )
+    return True
 
 
 def claim(delivery_id, *, resend_interrupted=False):

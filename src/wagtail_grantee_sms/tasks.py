@@ -9,7 +9,7 @@ from django_q.tasks import async_task, schedule
 
 from . import sending
 
-RECOVERY_SCHEDULE = "wagtail_grantee_sms: recover interrupted SMS deliveries"
+RECOVERY_SCHEDULE = "wagtail_grantee_sms: recover SMS deliveries"
 
 
 def send_delivery(delivery_id):
@@ -20,8 +20,8 @@ def send_deliveries(delivery_ids):
     sending.send_deliveries(delivery_ids)
 
 
-def recover_interrupted_deliveries():
-    sending.recover_interrupted_deliveries()
+def recover_deliveries():
+    sending.recover_deliveries()
 
 
 def enqueue_delivery(delivery_id, *, at=None):
@@ -43,11 +43,11 @@ def enqueue_deliveries(delivery_ids):
 
 
 def ensure_schedules(**kwargs):
-    """Create the periodic recovery task if it is missing (run after ``migrate``)."""
+    """Create the periodic ``recover_deliveries`` task if it is missing (after ``migrate``)."""
     Schedule.objects.get_or_create(
         name=RECOVERY_SCHEDULE,
         defaults={
-            "func": f"{__name__}.recover_interrupted_deliveries",
+            "func": f"{__name__}.recover_deliveries",
             "schedule_type": Schedule.MINUTES,
             "minutes": 5,
             "repeats": -1,

@@ -226,7 +226,7 @@ def test_an_interrupted_delivery_is_resent_with_the_same_reference_when_the_prov
     use_backend(settings, "tests.sms.pipeline_backends.IdempotentBackend")
     delivery = interrupted()
 
-    sending.recover_interrupted_deliveries()
+    sending.recover_deliveries()
 
     [message] = wagtail_grantee_sms.outbox
     assert message.reference == str(delivery.uuid)
@@ -242,7 +242,7 @@ def test_a_delivery_another_worker_is_sending_right_now_is_left_alone(settings):
     )
 
     sending.send_delivery(delivery.pk)
-    sending.recover_interrupted_deliveries()
+    sending.recover_deliveries()
 
     assert wagtail_grantee_sms.outbox == []
     delivery.refresh_from_db()
@@ -253,7 +253,7 @@ def test_recovery_marks_every_interrupted_delivery_for_review():
     stuck = [interrupted(), interrupted()]
     queued = DeliveryFactory()
 
-    sending.recover_interrupted_deliveries()
+    sending.recover_deliveries()
 
     assert wagtail_grantee_sms.outbox == []
     assert {d.status for d in Delivery.objects.filter(pk__in=[d.pk for d in stuck])} == {
@@ -377,3 +377,33 @@ def test_workers_racing_for_the_same_delivery_send_it_once():
     assert len(wagtail_grantee_sms.outbox) == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Delivery.Status.ACCEPTED, 1)
+
+
+def test_a_batch_stops_at_a_provider_that_is_down_and_leaves_the_rest_queued(settings):
+    use_backend(settings, "tests.sms.pipeline_backends.CountingBackend")
+    pipeline_backends.raise_next.append(pipeline_backends.unreachable())
+    first, *rest = DeliveryFactory.create_batch(3)
+
+    sending.send_deliveries([first.pk, *[d.pk for d in rest]])
+
+    first.refresh_from_db()
+    assert first.attempts == 1  # tried, and scheduled for a retry
+    assert [
+        (d.status, d.attempts) for d in Delivery.objects.filter(pk__in=[d.pk for d in rest])
+    ] == [(Delivery.Status.QUEUED, 0)] * 2
+    assert wagtail_grantee_sms.outbox == []
+
+
+def test_recovery_queues_again_the_deliveries_whose_task_was_lost():
+    lost = DeliveryFactory()
+    Delivery.objects.filter(pk=lost.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    fresh = DeliveryFactory()  # its task is probably still on the queue
+    later = DeliveryFactory(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    Delivery.objects.filter(pk=later.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    sending.recover_deliveries()  # the worker runs tasks at once in these tests
+
+    assert [m.reference for m in wagtail_grantee_sms.outbox] == [str(lost.uuid)]
+    fresh.refresh_from_db()
+    later.refresh_from_db()
+    assert fresh.status == later.status == Delivery.Status.QUEUED

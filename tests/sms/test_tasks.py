@@ -71,7 +71,7 @@ def test_the_recovery_of_interrupted_deliveries_is_scheduled_once():
     tasks.ensure_schedules()
 
     recovery = Schedule.objects.get(name=tasks.RECOVERY_SCHEDULE)
-    assert recovery.func == "wagtail_grantee_sms.tasks.recover_interrupted_deliveries"
+    assert recovery.func == "wagtail_grantee_sms.tasks.recover_deliveries"
     assert recovery.schedule_type == Schedule.MINUTES
 
 
@@ -80,7 +80,7 @@ def test_the_recovery_task_marks_an_interrupted_delivery_for_review():
         status=Delivery.Status.SENDING, attempts=1, claimed_at=timezone.now() - timedelta(hours=2)
     )
 
-    tasks.recover_interrupted_deliveries()
+    tasks.recover_deliveries()
 
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.REVIEW
