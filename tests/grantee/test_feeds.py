@@ -312,4 +312,4 @@ def test_feed_titles_follow_the_content_language(client, section):
     section.locale.language_code = "id"
     section.locale.save()
 
-    assert parse(client, section).feed.title.startswith("Kiriman terbaru dari Berita")
+    assert parse(client, section).feed.title == "Tulisan terbaru dari Berita"
