@@ -14,8 +14,10 @@ A delivery found still ``sending`` after ``SENDING_TIMEOUT`` was interrupted (a 
 between claiming and recording): nobody knows whether the provider got it. It is resent only
 through a backend whose provider deduplicates client references (``idempotent_references``:
 the resend carries the same reference, so the phone gets the SMS once); otherwise it is set to
-``review`` and never resent automatically. An ``SMSBackendError`` that may have reached the
-provider is treated the same way.
+``review`` and never resent automatically: a person checks with the provider and decides
+(``resolve_review``). An ``SMSBackendError`` that may have reached the provider is treated the
+same way. ``recover_deliveries``, run every few minutes, applies this to deliveries nobody ran
+again, and queues again the queued ones whose task was lost.
 """
 
 import logging
