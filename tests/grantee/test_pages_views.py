@@ -247,3 +247,26 @@ class TestAccessibleHtml:
             elements = Elements(client.get(url, headers={"accept-language": "id"}).content.decode())
             assert elements.find("html", lang="id"), url
             assert elements.find("article", lang="en"), url
+
+
+class TestFilterLinks:
+    def test_a_section_links_to_the_categories_and_tags_of_its_posts(self, client, home, section):
+        PostPageFactory(parent=section, tags=["sms"], categories=[CategoryFactory(name="Laporan")])
+        other = SectionPageFactory(parent=home)
+        PostPageFactory(parent=other, tags=["lain"], categories=[CategoryFactory(name="Acara")])
+        PostPageFactory(parent=section, live=False, tags=["draf"])
+
+        html = client.get(section.url).content.decode()
+
+        assert 'href="/berita/category/laporan/"' in html
+        assert 'href="/berita/tag/sms/"' in html
+        assert "/category/acara/" not in html
+        assert "/tag/lain/" not in html and "/tag/draf/" not in html
+
+    def test_the_current_filter_is_marked(self, client, section):
+        PostPageFactory(parent=section, tags=["sms", "rss"])
+
+        elements = Elements(client.get(section.url + "tag/sms/").content.decode())
+
+        assert elements.find("a", href="/berita/tag/sms/", **{"aria-current": "page"})
+        assert not elements.find("a", href="/berita/tag/rss/", **{"aria-current": "page"})

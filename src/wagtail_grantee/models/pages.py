@@ -81,6 +81,20 @@ class PostIndexMixin(RoutablePageMixin):
             posts = posts.filter(categories__slug=category)
         return posts
 
+    def get_post_categories(self):
+        """The categories of the posts listed here, to filter the list by."""
+        return Category.objects.filter(posts__in=self.get_posts().values("pk")).distinct()
+
+    def get_post_tags(self):
+        """The tags of the posts listed here, to filter the list by."""
+        return (
+            Tag.objects.filter(
+                wagtail_grantee_postpagetag_items__content_object__in=self.get_posts().values("pk")
+            )
+            .distinct()
+            .order_by("name")
+        )
+
     def render_post_list(self, request, posts, **context):
         paginator = Paginator(with_list_images(posts), get_setting("POSTS_PER_PAGE"))
         return self.render(
