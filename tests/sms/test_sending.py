@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
+from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
 from tests.sms import pipeline_backends
@@ -407,3 +408,32 @@ def test_recovery_queues_again_the_deliveries_whose_task_was_lost():
     fresh.refresh_from_db()
     later.refresh_from_db()
     assert fresh.status == later.status == Delivery.Status.QUEUED
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("21610", Contact.Status.OPTED_OUT), ("21211", Contact.Status.INVALID)],
+)
+def test_a_provider_error_about_the_number_marks_the_contact(settings, code, status):
+    use_backend(settings, "tests.sms.pipeline_backends.ProviderCodesBackend")
+    delivery = DeliveryFactory()
+    locmem.fail(delivery.phone, code=code, message="Refused", permanent=True)
+
+    sending.send_delivery(delivery.pk)
+
+    contact = Contact.objects.get(pk=delivery.contact.pk)
+    assert contact.status == status
+    assert ModelLogEntry.objects.for_instance(contact).get().data["via"] == "provider"
+    later = DeliveryFactory(contact=contact, purpose="other")
+    sending.send_delivery(later.pk)  # queued before the contact was marked: not sent
+    assert wagtail_grantee_sms.outbox == []
+
+
+def test_an_error_code_without_meaning_for_the_contact_leaves_it_alone(settings):
+    use_backend(settings, "tests.sms.pipeline_backends.ProviderCodesBackend")
+    delivery = DeliveryFactory()
+    locmem.fail(delivery.phone, code="30007", message="Carrier filtered", permanent=True)
+
+    sending.send_delivery(delivery.pk)
+
+    assert Contact.objects.get(pk=delivery.contact.pk).status == Contact.Status.VERIFIED
