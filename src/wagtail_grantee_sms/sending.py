@@ -202,7 +202,7 @@ def claim(delivery_id, *, resend_interrupted=False):
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     if resend_interrupted:
-        claimable |= Q(pk__in=_interrupted().values("pk"))
+        claimable |= _interrupted_q()
     claimed = Delivery.objects.filter(claimable, pk=delivery_id).update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=None
     )
@@ -233,8 +233,12 @@ def resolve_review(delivery, *, resend, user=None):
 
 
 def _interrupted():
+    return Delivery.objects.filter(_interrupted_q())
+
+
+def _interrupted_q():
     cutoff = timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
-    return Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+    return Q(status=Status.SENDING, claimed_at__lt=cutoff)
 
 
 def _idempotent(backend):
