@@ -90,3 +90,21 @@ def test_the_editor_offers_the_sites_languages_for_a_post(admin_client, settings
 
     assert '<option value="en">English</option>' in html
     assert '<option value="id">Bahasa Indonesia</option>' in html
+
+
+def test_the_editor_forms_of_a_home_and_a_section_open(admin_client):
+    section = SectionPageFactory()
+    home = section.get_parent()
+
+    add_home = reverse(
+        "wagtailadmin_pages:add", args=["wagtail_grantee", "granteehomepage", home.get_parent().pk]
+    )
+    add_section = reverse(
+        "wagtailadmin_pages:add", args=["wagtail_grantee", "sectionpage", home.pk]
+    )
+    home_form = admin_client.get(add_home)
+
+    assert home_form.status_code == 200
+    assert "Organisation name" in home_form.content.decode()
+    assert admin_client.get(add_section).status_code == 200
+    assert admin_client.get(reverse("wagtailadmin_pages:edit", args=[home.pk])).status_code == 200
