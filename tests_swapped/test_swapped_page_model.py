@@ -2,6 +2,7 @@
 
 import pytest
 import swapper
+from django.urls import reverse
 from wagtail.models import Page as WagtailPage
 
 from tests.grantee.factories import (
@@ -59,3 +60,13 @@ def test_a_copy_gets_a_new_guid():
     post = PostPageFactory()
     copy = post.copy(update_attrs={"slug": "salinan"})
     assert copy.guid != post.guid
+
+
+def test_editors_open_the_post_form(admin_client):
+    section = SectionPageFactory()
+    url = reverse("wagtailadmin_pages:add", args=["wagtail_grantee", "postpage", section.pk])
+
+    response = admin_client.get(url)
+
+    assert response.status_code == 200
+    assert 'name="audience"' in response.content.decode()  # the custom base page's field
