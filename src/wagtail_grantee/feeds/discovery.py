@@ -26,13 +26,14 @@ def feed_pages_for(page):
 
 def feed_urls(feed_page, *, tags=(), categories=(), request=None, full=True):
     """The addresses of every format of ``feed_page``'s feeds: all posts, and by each of
-    ``tags`` and ``categories`` (slugs)."""
+    ``tags`` and ``categories`` (slugs); none when no site serves the page."""
     scopes = [{}, *({"tag": tag} for tag in tags), *({"category": c} for c in categories)]
-    return [
+    urls = [
         feed_page.feed_url(feed_format, request=request, full=full, **scope)
         for scope in scopes
         for feed_format in FEED_CLASSES
     ]
+    return [url for url in urls if url is not None]
 
 
 def media_type(feed_format):

@@ -77,9 +77,12 @@ class FeedRoutesMixin(RoutablePageMixin, models.Model):
         return views.serve_feed(request, self, "json", tag=tag, category=category)
 
     def feed_url(self, feed_format="rss", *, tag=None, category=None, request=None, full=False):
-        """The address of one of this page's feeds; ``full`` makes it absolute."""
+        """The address of one of this page's feeds; ``full`` makes it absolute. ``None`` when
+        the page has no address (no site serves it)."""
         scope, kwargs = ("tag", {"tag": tag}) if tag else ("", {})
         if category:
             scope, kwargs = "category", {"category": category}
         base = self.get_full_url(request) if full else self.get_url(request)
+        if base is None:
+            return None
         return base + self.reverse_subpage(feed_route_name(feed_format, scope), kwargs=kwargs)

@@ -4,10 +4,10 @@ It names the feeds that carry the page: a post's section and grantee home feeds,
 own and its home's; on a list by tag or category, that tag's or category's feeds first.
 """
 
+import swapper
 from django import template
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
-from wagtail.models import Page
 
 from ..feeds.building import feed_title
 from ..feeds.discovery import feed_pages_for, media_type
@@ -20,7 +20,7 @@ FORMAT_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 
 @register.simple_tag(takes_context=True)
 def feed_links(context, page):
-    if not isinstance(page, Page):
+    if not isinstance(page, swapper.load_model("wagtailcore", "Page")):
         return ""
     request = context.get("request")
     links = []
@@ -43,4 +43,8 @@ def feed_links(context, page):
                 )
                 for feed_format in FEED_CLASSES
             ]
-    return format_html_join("\n", '<link rel="alternate" type="{}" title="{}" href="{}">', links)
+    return format_html_join(
+        "\n",
+        '<link rel="alternate" type="{}" title="{}" href="{}">',
+        [link for link in links if link[2] is not None],  # None: no site serves the page
+    )
