@@ -37,11 +37,6 @@ def enqueue_delivery(delivery_id, *, at=None):
         )
 
 
-def enqueue_deliveries(delivery_ids):
-    """Have one worker send a batch through one backend connection per backend alias."""
-    async_task(f"{__name__}.send_deliveries", list(delivery_ids))
-
-
 def ensure_schedules(**kwargs):
     """Create the periodic ``recover_deliveries`` task if it is missing (after ``migrate``)."""
     Schedule.objects.get_or_create(
