@@ -97,3 +97,12 @@ def test_not_even_a_superuser_can_add_edit_or_delete_messages(client, viewset):
         assert response.status_code == 302, name
         assert response.url == reverse("wagtailadmin_home"), name
     assert InboundMessage.objects.count() + Delivery.objects.count() == 1
+
+
+def test_the_inbox_and_the_deliveries_are_in_the_sms_menu(client):
+    client.force_login(SuperuserFactory())
+
+    html = client.get(reverse("wagtailadmin_home")).content.decode()
+
+    assert url(INBOX, "list") in html
+    assert url(DELIVERIES, "list") in html
