@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -315,15 +315,29 @@ def _apply_updates(records, group_ids_for, links):
         if (contact.name, contact.language) != (record["name"], record["language"]):
             contact.name = record["name"]
             contact.language = record["language"]
-            contact.updated_at = timezone.now()
             changed.append(contact)
         links.extend(
             through(contact_id=contact.pk, contactgroup_id=group_id)
             for group_id in group_ids_for(record)
         )
-    # Small batches: bulk_update's CASE expressions get slow when long.
-    Contact.objects.bulk_update(changed, ["name", "language", "updated_at"], batch_size=100)
+    _update_names_and_languages(changed)
     return len(contacts)
+
+
+def _update_names_and_languages(contacts):
+    """One prepared UPDATE run for all ``contacts``: bulk_update's CASE per row is far slower."""
+    if not contacts:
+        return
+    quote = connection.ops.quote_name
+    meta = Contact._meta
+    columns = [meta.get_field(name).column for name in ("name", "language", "updated_at")]
+    # Only quoted identifiers from the model go into the text; the values are parameters.
+    sql = "UPDATE {} SET {} = %s, {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608
+        quote(meta.db_table), *map(quote, columns), quote(meta.pk.column)
+    )
+    updated_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(c.name, c.language, updated_at, c.pk) for c in contacts])
 
 
 def _log_imported(contacts, status, consent_source, user, when):

@@ -83,9 +83,11 @@ def test_existing_contacts_are_updated_only_when_asked():
     fitri.refresh_from_db()
     assert fitri.name == "Fitri Old"
 
+    before = fitri.updated_at
     result = importing.run_import(plan_for(CSV_WITH_PROBLEMS.encode(), update_existing=True))
     fitri.refresh_from_db()
     assert fitri.name == "Fitri"
+    assert fitri.updated_at > before
     assert result.updated == 3  # Fitri, and Ani and Eko from the first import
 
 
