@@ -121,3 +121,12 @@ def test_clean_html_makes_links_and_images_absolute():
     )
     assert "onerror" not in html
     assert "iframe" not in html
+
+
+def test_the_channel_date_is_the_newest_of_its_own_and_the_items():
+    feed = build(RssFeed)
+    feed.feed["updated"] = datetime.datetime(2013, 1, 1, tzinfo=datetime.UTC)
+    assert feed.latest_post_date() == feed.feed["updated"]
+
+    feed.feed["updated"] = datetime.datetime(2012, 1, 1, tzinfo=datetime.UTC)
+    assert feed.latest_post_date() == UPDATED

@@ -9,8 +9,8 @@ format (``wagtail_grantee.feeds.building``). Extra item keywords used here:
   ``image``); its enclosure is passed in ``enclosures`` as usual.
 - ``summary``: the summary as plain text (JSON ``summary``; ``description`` is its HTML).
 
-Extra channel keywords: ``hub`` (a WebSub hub URL) and ``updated`` (the date of the newest
-change, so ``lastBuildDate`` and Atom ``updated`` never fall back to the current time).
+Extra channel keywords: ``hub`` (a WebSub hub URL) and ``updated`` (when the channel itself
+last changed; ``lastBuildDate`` and Atom ``updated`` are the newest of it and the items' dates).
 """
 
 import json
@@ -45,8 +45,15 @@ class FeedImage:
 
 class StableDateMixin:
     def latest_post_date(self):
-        # Django falls back to now() for a feed without dates; ours always has one.
-        return self.feed.get("updated") or super().latest_post_date()
+        # The newest of the items' dates and the channel's own ``updated``: derived from the
+        # content, so two renderings of the same content are the same document. (Django's
+        # fallback, now(), only serves a feed with no item whose page was never published.)
+        dates = [
+            item[key] for item in self.items for key in ("updateddate", "pubdate") if item[key]
+        ]
+        if self.feed.get("updated"):
+            dates.append(self.feed["updated"])
+        return max(dates) if dates else super().latest_post_date()
 
 
 class RssFeed(StableDateMixin, Rss201rev2Feed):
