@@ -249,6 +249,14 @@ class TestAccessibleHtml:
             assert elements.find("article", lang="en"), url
 
 
+def test_titles_name_the_organisation(client, home, section):
+    post = PostPageFactory(parent=section, title="Pelatihan admin")
+
+    assert f"<title>{home.title}</title>" in client.get(home.url).content.decode()
+    assert f"<title>Berita · {home.title}</title>" in client.get(section.url).content.decode()
+    assert f"<title>Pelatihan admin · {home.title}</title>" in client.get(post.url).content.decode()
+
+
 class TestFilterLinks:
     def test_a_section_links_to_the_categories_and_tags_of_its_posts(self, client, home, section):
         PostPageFactory(parent=section, tags=["sms"], categories=[CategoryFactory(name="Laporan")])
