@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 
 from django.db.models import Count, Max, Prefetch
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.feedgenerator import Enclosure
 from django.utils.html import escape
@@ -34,20 +35,8 @@ class Feed:
         self.feed_format = feed_format
         self.tag_slug = tag
         self.category_slug = category
-        self.filter_object = self._get_filter_object()
-
-    def _get_filter_object(self):
-        from ..models import Category
-
-        if self.tag_slug:
-            found = Tag.objects.filter(slug=self.tag_slug).first()
-        elif self.category_slug:
-            found = Category.objects.filter(slug=self.category_slug).first()
-        else:
-            return None
-        if found is None:
-            raise Http404
-        return found
+        self.tag = get_object_or_404(Tag, slug=tag) if tag else None
+        self.category = get_object_or_404(_category_model(), slug=category) if category else None
 
     @property
     def content_type(self):
@@ -128,11 +117,7 @@ class Feed:
         )
 
     def title(self):
-        return feed_title(
-            self.page,
-            self.tag_slug and self.filter_object,
-            self.category_slug and self.filter_object,
-        )
+        return feed_title(self.page, tag=self.tag, category=self.category)
 
     def _items_queryset(self):
         image_filter = get_setting("FEED_IMAGE_FILTER")
@@ -205,3 +190,9 @@ def feed_title(page, tag=None, category=None):
             "page": page.title,
         }
     return _("Latest posts from %(page)s") % {"page": page.title}
+
+
+def _category_model():
+    from ..models import Category  # the models import this module through the feed routes
+
+    return Category
