@@ -76,7 +76,7 @@ def render_bodies(posts, context):
     blocks_by_post = _bulk_to_python(stream_block, posts)
     values = [value for blocks in blocks_by_post.values() for _block, value in blocks]
     _prefetch_renditions(values)
-    _expand_rich_text(values, blocks_by_post)
+    _expand_rich_text(values)
     return {
         pk: "".join(_render_block(block, value, context) for block, value in blocks)
         for pk, blocks in blocks_by_post.items()
@@ -100,44 +100,25 @@ def _bulk_to_python(stream_block, posts):
 
 
 def _leaves(value):
-    """``(container, key, leaf)`` for a block value and the children of a struct value."""
-    if isinstance(value, StructValue):
-        for key, child in value.items():
-            yield value, key, child
-    else:
-        yield None, None, value
+    """A block value, or the children of a struct value."""
+    return value.values() if isinstance(value, StructValue) else [value]
 
 
 def _prefetch_renditions(values):
     images = [
-        leaf
-        for value in values
-        for _container, _key, leaf in _leaves(value)
-        if isinstance(leaf, AbstractImage)
+        leaf for value in values for leaf in _leaves(value) if isinstance(leaf, AbstractImage)
     ]
     prefetch_related_objects(images, "renditions")
 
 
-def _expand_rich_text(values, blocks_by_post):
+def _expand_rich_text(values):
     """Expand every rich text's links (pages, documents) in one pass over all sources."""
-    found = [
-        (container, key, leaf)
-        for value in values
-        for container, key, leaf in _leaves(value)
-        if isinstance(leaf, RichText)
-    ]
-    if not found:
+    rich_texts = [leaf for value in values for leaf in _leaves(value) if isinstance(leaf, RichText)]
+    if not rich_texts:
         return
-    expanded = expand_db_html(SOURCE_SEPARATOR.join(leaf.source for _c, _k, leaf in found))
-    replacements = {}
-    for (container, key, leaf), html in zip(found, expanded.split(SOURCE_SEPARATOR), strict=True):
-        if container is None:
-            replacements[id(leaf)] = RichText(html)
-        else:
-            container[key] = RichText(html)
-    if replacements:
-        for blocks in blocks_by_post.values():
-            blocks[:] = [(block, replacements.get(id(value), value)) for block, value in blocks]
+    expanded = expand_db_html(SOURCE_SEPARATOR.join(text.source for text in rich_texts))
+    for rich_text, html in zip(rich_texts, expanded.split(SOURCE_SEPARATOR), strict=True):
+        rich_text.source = html  # has no link left to expand when the block renders it
 
 
 def _render_block(block, value, context):
