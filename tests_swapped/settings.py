@@ -7,10 +7,5 @@ pytest invocation: ``pytest -c tests_swapped/pytest.ini``.
 
 from tests.settings import *  # noqa: F403
 
-# wagtail_grantee stands alone here: the SMS app's SignupPage does not support a swapped page
-# model yet (its migration names wagtailcore.Page and page_ptr).
-INSTALLED_APPS = [
-    "tests_swapped.custombase",
-    *(app for app in INSTALLED_APPS if app != "wagtail_grantee_sms"),  # noqa: F405
-]
+INSTALLED_APPS = ["tests_swapped.custombase", *INSTALLED_APPS]  # noqa: F405
 WAGTAIL_PAGE_MODEL = "custombase.CustomBasePage"

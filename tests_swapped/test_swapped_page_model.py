@@ -70,3 +70,18 @@ def test_editors_open_the_post_form(admin_client):
 
     assert response.status_code == 200
     assert 'name="audience"' in response.content.decode()  # the custom base page's field
+
+
+def test_the_sms_sign_up_page_extends_the_custom_base_page_and_serves_its_form(client):
+    from wagtail_grantee_sms.models import SignupPage
+
+    home = SiteFactory().root_page
+    signup = home.add_child(
+        instance=SignupPage(title="Dukung kami", consent_text="<p>Saya setuju.</p>")
+    )
+
+    assert issubclass(SignupPage, CustomBasePage)
+    assert CustomBasePage.objects.get(pk=signup.pk).specific == signup
+    response = client.get(signup.url)
+    assert response.status_code == 200
+    assert "Saya setuju." in response.content.decode()

@@ -3,8 +3,13 @@
 import django.db.models.deletion
 import wagtail.contrib.routable_page.models
 import wagtail.fields
-from django.conf import settings
+import swapper
 from django.db import migrations, models
+
+# SignupPage extends the site's base page model (WAGTAIL_PAGE_MODEL): its name and the name of
+# the parent link come from swapper, as in Wagtail's own migrations.
+BASE_PAGE_MODEL = swapper.get_model_name("wagtailcore", "Page")
+PARENT_LINK = f"{swapper.split(BASE_PAGE_MODEL)[1].lower()}_ptr"
 
 
 class Migration(migrations.Migration):
@@ -12,13 +17,14 @@ class Migration(migrations.Migration):
     dependencies = [
         ('wagtail_grantee_sms', '0003_contact_verification'),
         ('wagtailcore', '0098_apitoken'),
+        swapper.dependency('wagtailcore', 'Page'),
     ]
 
     operations = [
         migrations.CreateModel(
             name='SignupPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                (PARENT_LINK, models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=BASE_PAGE_MODEL)),
                 ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='introduction')),
                 ('consent_text', wagtail.fields.RichTextField(help_text='What supporters agree to: which SMS they will get, how often, how to stop.', verbose_name='consent text')),
                 ('thank_you_text', wagtail.fields.RichTextField(blank=True, verbose_name='thank-you text')),
@@ -27,6 +33,6 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'SMS sign-up page',
             },
-            bases=(wagtail.contrib.routable_page.models.RoutablePageMixin, 'wagtailcore.page'),
+            bases=(wagtail.contrib.routable_page.models.RoutablePageMixin, BASE_PAGE_MODEL),
         ),
     ]

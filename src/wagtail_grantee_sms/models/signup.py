@@ -6,14 +6,16 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
-from wagtail.models import Page
 
+from .base import active_base_page_model
 from .contacts import ContactGroup
+
+BasePage = active_base_page_model()
 
 SESSION_KEY = "wagtail_grantee_sms_signup"
 
 
-class SignupPage(RoutablePageMixin, Page):
+class SignupPage(RoutablePageMixin, BasePage):
     """A public form where supporters sign up for SMS, and prove their number with a code."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -31,7 +33,7 @@ class SignupPage(RoutablePageMixin, Page):
         related_name="+",
     )
 
-    content_panels = Page.content_panels + [
+    content_panels = BasePage.content_panels + [
         FieldPanel("intro"),
         FieldPanel("consent_text"),
         FieldPanel("thank_you_text"),
