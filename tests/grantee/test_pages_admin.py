@@ -108,3 +108,22 @@ def test_the_editor_forms_of_a_home_and_a_section_open(admin_client):
     assert "Organisation name" in home_form.content.decode()
     assert admin_client.get(add_section).status_code == 200
     assert admin_client.get(reverse("wagtailadmin_pages:edit", args=[home.pk])).status_code == 200
+
+
+def test_an_editor_previews_a_new_post_and_an_edited_one(admin_client):
+    section = SectionPageFactory()
+    add_preview = reverse(
+        "wagtailadmin_pages:preview_on_add", args=["wagtail_grantee", "postpage", section.pk]
+    )
+    form = post_form(title="Belum terbit", slug="belum-terbit") | {"categories": []}
+
+    assert admin_client.post(add_preview, form).json()["is_valid"]
+    response = admin_client.get(add_preview)
+    assert response.status_code == 200
+    assert "Belum terbit" in response.content.decode()
+
+    post = PostPageFactory(parent=section)
+    edit_preview = reverse("wagtailadmin_pages:preview_on_edit", args=[post.pk])
+    form = post_form(title="Judul diubah", slug=post.slug)
+    assert admin_client.post(edit_preview, form).json()["is_valid"]
+    assert "Judul diubah" in admin_client.get(edit_preview).content.decode()
