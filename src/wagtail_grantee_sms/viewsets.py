@@ -263,6 +263,9 @@ class DeliveryViewSet(SnippetViewSet):
     search_backend_name = None
     ordering = ["-created_at"]
 
+    def get_queryset(self, request):
+        return Delivery.objects.select_related("contact")
+
     def get_urlpatterns(self):
         return super().get_urlpatterns() + [
             path("review/<int:pk>/resend/", delivery_views.ResendView.as_view(), name="resend"),
@@ -289,8 +292,8 @@ class InboundMessageViewSet(SnippetViewSet):
         "provider_message_id",
     ]  # fmt: skip
     list_display = [
+        "body",  # the title column: links to the message
         PhoneColumn("sender", label=_("From")),
-        "body",
         "contact",
         "action",
         "received_at",
@@ -299,6 +302,9 @@ class InboundMessageViewSet(SnippetViewSet):
     search_fields = ["body"]
     search_backend_name = None
     ordering = ["-received_at"]
+
+    def get_queryset(self, request):
+        return InboundMessage.objects.select_related("contact")
 
 
 class SMSViewSetGroup(ViewSetGroup):

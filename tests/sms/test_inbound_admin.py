@@ -43,6 +43,25 @@ def test_the_inbox_lists_sender_body_contact_and_time_with_masked_numbers(client
     assert contact.phone not in html
 
 
+def test_each_message_of_the_inbox_links_to_its_details(client):
+    message = InboundMessageFactory()
+    login(client, "view_inboundmessage")
+
+    html = client.get(url(INBOX, "list")).content.decode()
+
+    assert f'href="{url(INBOX, "inspect", message.pk)}"' in html
+
+
+def test_a_delivery_is_named_by_its_purpose_and_contact(client):
+    contact = ContactFactory(name="Ani Lubis")
+    DeliveryFactory(contact=contact, purpose=Delivery.Purpose.VERIFICATION)
+    login(client, "view_delivery")
+
+    html = client.get(url(DELIVERIES, "list")).content.decode()
+
+    assert "Verification to Ani Lubis" in html
+
+
 def test_users_who_may_see_full_numbers_see_them_in_the_inbox(client):
     message = InboundMessageFactory()
     login(client, "view_inboundmessage", "view_full_phone")

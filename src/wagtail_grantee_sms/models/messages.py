@@ -81,7 +81,10 @@ class Delivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_purpose_display()} → {self.masked_phone}"
+        return _("%(purpose)s to %(recipient)s") % {
+            "purpose": self.get_purpose_display(),
+            "recipient": self.contact.name if self.contact else self.masked_phone,
+        }
 
     @property
     def masked_phone(self):
@@ -116,7 +119,7 @@ class InboundMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-pk"]
         verbose_name = _("inbound SMS")
-        verbose_name_plural = _("inbox")
+        verbose_name_plural = _("inbound SMS")
         constraints = [
             # A provider that delivers the same message twice gets it stored once.
             models.UniqueConstraint(
