@@ -214,6 +214,7 @@ class TestFeedCacheMiddleware:
 
         assert again.content == first.content
         assert again["Content-Type"] == "application/atom+xml; charset=utf-8"
+        assert again["Content-Length"] == str(len(first.content))
         assert not_modified.status_code == 304
         assert not_modified["ETag"] == first["ETag"]
 

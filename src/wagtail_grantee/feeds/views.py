@@ -48,6 +48,8 @@ def conditional_response(request, etag, last_modified):
 
 def feed_response(content, content_type, etag, last_modified):
     response = HttpResponse(content, content_type=content_type)
+    # Set here, as the feed cache middleware answers before CommonMiddleware would.
+    response["Content-Length"] = str(len(content))
     set_validators(response, etag, last_modified)
     return response
 
