@@ -15,8 +15,10 @@ between claiming and recording): nobody knows whether the provider got it. It is
 through a backend whose provider deduplicates client references (``idempotent_references``:
 the resend carries the same reference, so the phone gets the SMS once); otherwise it is set to
 ``review`` and never resent automatically: a person checks with the provider and decides
-(``resolve_review``). An ``SMSBackendError`` that may have reached the provider is treated the
-same way. ``recover_deliveries``, run every few minutes, applies this to deliveries nobody ran
+(``resolve_review``). An ``SMSBackendError`` that may have reached the provider
+(``maybe_sent``: a read timeout, a server error) is treated the same way; one that certainly did
+not (connection refused, refused credentials, throttling) is retried with backoff.
+``recover_deliveries``, run every few minutes, applies this to deliveries nobody ran
 again, and queues again the queued ones whose task was lost.
 """
 
@@ -148,7 +150,7 @@ def send_with(backend, backend_settings, delivery_id):
     """
     if backend_settings["RATE_LIMIT"]:
         ratelimit.wait_for_slot(backend.alias, backend_settings["RATE_LIMIT"])
-    delivery = claim(delivery_id, resend_interrupted=_idempotent(backend))
+    delivery = claim(delivery_id, resend_interrupted=backend.idempotent_references)
     if delivery is None:
         return True
     try:
@@ -171,7 +173,7 @@ def send_with(backend, backend_settings, delivery_id):
         [result] = backend.send_messages([message])
     except SMSBackendError as error:
         if not error.results:
-            if getattr(error, "maybe_sent", True) and not _idempotent(backend):
+            if error.maybe_sent and not backend.idempotent_references:
                 _set_review(delivery, str(error))
             else:
                 _retry_or_fail(delivery, backend_settings, "backend_error", str(error), False, "")
@@ -239,10 +241,6 @@ def _interrupted():
 def _interrupted_q():
     cutoff = timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
     return Q(status=Status.SENDING, claimed_at__lt=cutoff)
-
-
-def _idempotent(backend):
-    return getattr(backend, "idempotent_references", False)
 
 
 def _set_review(delivery, reason):

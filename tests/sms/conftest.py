@@ -1,3 +1,6 @@
+import socket
+from types import SimpleNamespace
+
 import pytest
 
 from wagtail_grantee_sms.backends import locmem
@@ -11,3 +14,41 @@ def sms_outbox():
     locmem.reset()
     yield wagtail_grantee_sms.outbox
     locmem.reset()
+
+
+@pytest.fixture
+def refusing_url():
+    """The URL of a local port nothing listens on: connecting is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/send"
+
+
+@pytest.fixture
+def silent_gateway():
+    """A local gateway that takes every request and never answers (a read timeout).
+
+    ``silent_gateway.url`` is its address; ``silent_gateway.requests()`` counts the requests
+    that reached it so far.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)  # the kernel completes connections without accept()
+    listener.setblocking(False)
+    received = []
+
+    def requests():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except BlockingIOError:
+                return len(received)
+            received.append(connection)
+
+    gateway = SimpleNamespace(url=f"http://127.0.0.1:{listener.getsockname()[1]}/send")
+    gateway.requests = requests
+    yield gateway
+    for connection in received:
+        connection.close()
+    listener.close()

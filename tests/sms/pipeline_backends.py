@@ -18,12 +18,6 @@ opened = []
 raise_next = []
 
 
-class IdempotentBackend(locmem.SMSBackend):
-    """A provider that deduplicates client references: a resend reaches the phone once."""
-
-    idempotent_references = True
-
-
 class CountingBackend(locmem.SMSBackend):
     """Records each connection it opens; raises what a test put in ``raise_next``."""
 
@@ -38,9 +32,7 @@ class CountingBackend(locmem.SMSBackend):
 
 
 def unreachable(message="Connection refused"):
-    error = SMSBackendError(message)
-    error.maybe_sent = False
-    return error
+    return SMSBackendError(message, maybe_sent=False)
 
 
 class WebhookBackend(locmem.SMSBackend):

@@ -89,13 +89,6 @@ def test_refused_recipients(code, status, permanent, reason):
 
 
 @responses.activate
-def test_throttling_is_transient():
-    responses.post(API_URL, status=429, body="Too many requests")
-    [result] = make_backend().send_messages([MESSAGE])
-    assert (result.accepted, result.permanent) == (False, False)
-
-
-@responses.activate
 def test_a_wrong_api_key_raises():
     responses.post(API_URL, status=401, body="The supplied authentication is invalid")
     with pytest.raises(SMSBackendError, match="refused the credentials"):

@@ -109,15 +109,6 @@ def test_a_refused_number_is_a_permanent_failure_with_its_reason(code, reason):
 
 
 @responses.activate
-def test_throttling_is_a_transient_failure():
-    responses.post(API, status=429, json={"code": 20429, "message": "Too Many Requests"})
-
-    [result] = make_backend().send_messages([MESSAGE])
-
-    assert (result.accepted, result.permanent, result.error_code) == (False, False, "20429")
-
-
-@responses.activate
 def test_bad_credentials_raise_and_keep_earlier_results():
     responses.post(API, status=201, json={"sid": "SM1", "status": "queued"})
     responses.post(API, status=401, json={"code": 20003, "message": "Authenticate"})

@@ -61,13 +61,6 @@ def test_wrong_keys_raise():
         make_backend().send_messages([MESSAGE])
 
 
-@responses.activate
-def test_throttling_is_transient():
-    responses.post(API_URL, status=429, body="")
-    [result] = make_backend().send_messages([MESSAGE])
-    assert (result.accepted, result.permanent) == (False, False)
-
-
 def test_zenziva_calls_no_webhooks():
     backend = make_backend()
     assert backend.receives_webhooks is False

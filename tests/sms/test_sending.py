@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import responses
 from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
@@ -225,7 +226,7 @@ def test_an_interrupted_delivery_is_not_resent_but_marked_for_review():
 def test_an_interrupted_delivery_is_resent_with_the_same_reference_when_the_provider_dedupes(
     settings,
 ):
-    use_backend(settings, "tests.sms.pipeline_backends.IdempotentBackend")
+    use_backend(settings, LOCMEM, OPTIONS={"idempotent_references": True})
     delivery = interrupted()
 
     sending.recover_deliveries()
@@ -238,7 +239,7 @@ def test_an_interrupted_delivery_is_resent_with_the_same_reference_when_the_prov
 
 
 def test_a_delivery_another_worker_is_sending_right_now_is_left_alone(settings):
-    use_backend(settings, "tests.sms.pipeline_backends.IdempotentBackend")
+    use_backend(settings, LOCMEM, OPTIONS={"idempotent_references": True})
     delivery = DeliveryFactory(
         status=Delivery.Status.SENDING, attempts=1, claimed_at=timezone.now()
     )
@@ -292,6 +293,73 @@ def test_a_backend_error_before_reaching_the_provider_is_retried(settings):
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
     sending.send_delivery(delivery.pk)
     assert len(wagtail_grantee_sms.outbox) == 1
+
+
+# -- a real HTTP gateway that is down, silent or throttling ---------------------------------
+
+HTTP_GATEWAY = "wagtail_grantee_sms.backends.http.SMSBackend"
+
+
+def use_gateway(settings, url):
+    use_backend(settings, HTTP_GATEWAY, OPTIONS={"url": url, "timeout": 0.3})
+
+
+def test_a_gateway_that_refuses_the_connection_gets_the_delivery_again_later(
+    settings, refusing_url, django_capture_on_commit_callbacks
+):
+    use_gateway(settings, refusing_url)
+    delivery = DeliveryFactory()
+
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.QUEUED, 1)
+    assert delivery.error_code == "backend_error"
+    assert delivery.next_attempt_at >= before + timedelta(seconds=30)  # RETRY_BACKOFF
+    retry = Schedule.objects.get(func="wagtail_grantee_sms.tasks.send_delivery")
+    assert retry.next_run == delivery.next_attempt_at
+
+
+@responses.activate
+def test_a_gateway_that_throttles_the_request_gets_the_delivery_again_later(settings):
+    use_gateway(settings, "https://gateway.example.org/send")
+    responses.post("https://gateway.example.org/send", status=429)
+    delivery = DeliveryFactory()
+
+    sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.QUEUED, 1)
+    assert "too many requests" in delivery.error_message
+
+    responses.replace(responses.POST, "https://gateway.example.org/send", body="OK")
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.ACCEPTED, 2)
+    assert len(responses.calls) == 2
+
+
+def test_a_gateway_that_took_the_request_and_timed_out_is_never_asked_again(
+    settings, silent_gateway
+):
+    use_gateway(settings, silent_gateway.url)
+    delivery = DeliveryFactory()
+
+    sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.REVIEW, 1)
+    assert "ReadTimeout" in delivery.error_message
+    settings.WAGTAIL_GRANTEE_SMS["SENDING_TIMEOUT"] = 0
+    sending.send_delivery(delivery.pk)  # the task delivered again
+    sending.recover_deliveries()
+    assert silent_gateway.requests() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.REVIEW
 
 
 def test_a_batch_uses_one_backend_connection(settings):

@@ -92,8 +92,6 @@ class SMSBackend(RequestsSMSBackend):
             data=data,
             headers={"apiKey": self.api_key, "Accept": "application/json"},
         )
-        if response.status_code == 429:
-            return self.failed(message, code="429", text="Too many requests", permanent=False)
         if response.status_code >= 400:
             # The whole request was refused (e.g. a sender id not registered): its text says why.
             return self.failed(

@@ -8,9 +8,12 @@ Errors, as in Django's e-mail backends:
 - What the provider says about ONE message (invalid number, unsubscribed, throttled, no credit
   for this message...) is a :class:`SendResult` with ``accepted=False``, never an exception.
 - What stops the backend from talking to the provider at all (network error, timeout, a
-  server error, refused credentials, an unreadable reply) raises :class:`SMSBackendError`,
-  unless the backend was made with ``fail_silently=True``: then every message not yet sent
-  gets a failed, transient result (``error_code`` ``"backend_error"``).
+  server error, refused credentials, throttling of the whole request, an unreadable reply)
+  raises :class:`SMSBackendError`, unless the backend was made with ``fail_silently=True``:
+  then every message not yet sent gets a failed, transient result (``error_code``
+  ``"backend_error"``). Its ``maybe_sent`` tells the pipeline whether the message may have
+  gone out all the same (then it is not resent blindly) or certainly did not (then it is
+  retried).
 - A wrong configuration raises :class:`InvalidBackendError` when the backend is made.
 """
 
@@ -43,11 +46,18 @@ class SMSBackendError(Exception):
 
     ``results`` holds the results of the messages of the batch handled before the error, so
     a caller never sends those twice.
+
+    ``maybe_sent`` is whether the message being sent may have reached the provider and gone
+    out all the same: True (the safe assumption) after a read timeout, a server error or a
+    reply nobody can read; False only when the provider certainly did not take it (the
+    connection was never made, or the provider refused the whole request: bad credentials,
+    "too many requests"). The pipeline retries a delivery only after ``maybe_sent=False``.
     """
 
-    def __init__(self, message, *, results=()):
+    def __init__(self, message, *, results=(), maybe_sent=True):
         super().__init__(message)
         self.results = list(results)
+        self.maybe_sent = maybe_sent
 
 
 class WebhookAuthenticationFailed(Exception):
@@ -175,6 +185,14 @@ class BaseSMSBackend(ABC):
 
     # -- sending ------------------------------------------------------------------------
 
+    #: Whether the provider deduplicates on ``OutgoingSMS.reference``: a second request with
+    #: the same reference is answered without sending the SMS again. Only then does the
+    #: pipeline resend a delivery interrupted mid-send (same reference, so the phone gets the
+    #: SMS once); otherwise such a delivery waits for a person to check it. None of the
+    #: providers here documents such deduplication, so it stays False unless a backend's
+    #: provider does (locmem has an option for tests).
+    idempotent_references = False
+
     def open(self):
         """Open what a batch of sends can share (an HTTP session). Returns True if opened."""
         return False
@@ -228,9 +246,10 @@ class BaseSMSBackend(ABC):
         return self.reasons.get(str(error_code), "")
 
     def backend_error(self, error, messages, done=()):
-        """Handle an error that stops the whole batch, honouring ``fail_silently``."""
+        """Handle ``error`` (an ``SMSBackendError``) that stops the whole batch, honouring
+        ``fail_silently``."""
         if not self.fail_silently:
-            raise SMSBackendError(str(error), results=done) from error
+            raise SMSBackendError(str(error), results=done, maybe_sent=error.maybe_sent) from error
         return [*done] + [
             self.failed(message, code="backend_error", text=str(error), permanent=False)
             for message in messages[len(done) :]
@@ -298,6 +317,23 @@ class BaseSMSBackend(ABC):
         if base:
             return base + request.get_full_path()
         return request.build_absolute_uri()
+
+    # -- polling ------------------------------------------------------------------------
+
+    #: Whether the provider calls no webhooks but leaves delivery reports and inbound
+    #: messages for the site to fetch (a modem's spool folders, a gateway's "get new
+    #: messages" API). Then the periodic task ``tasks.poll_backends`` calls
+    #: :meth:`collect_reports` and :meth:`collect_inbound` every minute and stores what they
+    #: return through the same functions as the webhooks.
+    needs_polling = False
+
+    def collect_reports(self):
+        """The ``DeliveryReport``s that arrived since the last call; each one only once."""
+        return []
+
+    def collect_inbound(self):
+        """The ``InboundSMS``s that arrived since the last call; each one only once."""
+        return []
 
 
 def webhook_params(request):

@@ -14,6 +14,7 @@ from abc import abstractmethod
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 import wagtail_grantee_sms
 
@@ -21,6 +22,23 @@ from ..phones import mask
 from .base import BaseSMSBackend, SMSBackendError
 
 logger = logging.getLogger(__name__)
+
+
+def may_have_arrived(error):
+    """Whether the request that failed with ``error`` may have reached the gateway.
+
+    Only two errors happen before a byte of the request is sent: a connect timeout, and a
+    connection that could not be made (refused, unreachable, unknown host: urllib3's
+    ``NewConnectionError``, which requests wraps in a ``ConnectionError``). Anything else,
+    a read timeout above all (which requests also raises as a ``ConnectionError`` when the
+    body stalls), may come after the gateway took the message.
+    """
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    if isinstance(error, requests.ConnectionError) and error.args:
+        reason = getattr(error.args[0], "reason", None)  # urllib3's MaxRetryError
+        return not isinstance(reason, NewConnectionError)
+    return True
 
 
 class RequestsSMSBackend(BaseSMSBackend):
@@ -76,18 +94,28 @@ class RequestsSMSBackend(BaseSMSBackend):
 
     def request(self, method, url, **kwargs):
         """Make an HTTP request in the batch's session; network errors become
-        ``SMSBackendError``, and so do server errors and refused credentials."""
+        ``SMSBackendError``, and so do server errors, refused credentials and throttling of
+        the whole request (HTTP 429), with ``maybe_sent`` saying whether the message may have
+        gone out all the same."""
         host = urlsplit(url).hostname
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.RequestException as error:
-            raise SMSBackendError(f"{type(error).__name__} talking to {host}.") from error
+            raise SMSBackendError(
+                f"{type(error).__name__} talking to {host}.", maybe_sent=may_have_arrived(error)
+            ) from error
         if response.status_code >= 500:
+            # The gateway may have taken the message before failing.
             raise SMSBackendError(f"{host} answered with a server error {response.status_code}.")
         if response.status_code in (401, 403):
             raise SMSBackendError(
                 f"{host} refused the credentials (HTTP {response.status_code}); check the "
-                f"OPTIONS of SMS backend {self.alias!r}."
+                f"OPTIONS of SMS backend {self.alias!r}.",
+                maybe_sent=False,
+            )
+        if response.status_code == 429:
+            raise SMSBackendError(
+                f"{host} refused the request: too many requests (HTTP 429).", maybe_sent=False
             )
         return response
 

@@ -14,7 +14,8 @@ talks to the modem. The site's user and the daemon's user must both be able to w
   folders into delivery reports (SENT or FAILED), and :meth:`collect_inbound` turns the
   inbox's ``IN<date>_<time>_<serial>_<sender>_<part>.txt`` files (the parts of one long
   message joined) into inbound messages. Both move what they return into a ``processed``
-  subfolder, so each file is reported once. A periodic task calls them.
+  subfolder, so each file is reported once. The task ``tasks.poll_backends`` calls them every
+  minute (``needs_polling``).
 """
 
 import logging
@@ -73,6 +74,7 @@ class SMSBackend(BaseSMSBackend):
         # Ask the network for delivery reports (Gammu logs them; see the docs).
         "delivery_reports": False,
     }
+    needs_polling = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -92,7 +94,10 @@ class SMSBackend(BaseSMSBackend):
             except OSError as error:
                 logger.warning("SMS backend %r cannot write its outbox: %s", self.alias, error)
                 return self.backend_error(
-                    SMSBackendError(f"Cannot write to the Gammu outbox: {error.strerror}"),
+                    # Gammu reads only complete files under their final name: nothing left.
+                    SMSBackendError(
+                        f"Cannot write to the Gammu outbox: {error.strerror}", maybe_sent=False
+                    ),
                     messages,
                     results,
                 )

@@ -165,8 +165,6 @@ class SMSBackend(RequestsSMSBackend):
             return self.failed(
                 message, code=str(response.status_code), text=text[:200], permanent=False
             )
-        if response.status_code == 429:
-            return self.failed(message, code="429", text=text[:200], permanent=False)
         succeeded = response.status_code in self.success_status
         if succeeded and self.success_regex:
             succeeded = re.search(self.success_regex, text) is not None

@@ -48,7 +48,6 @@ STATUSES = {
 
 # Error codes worth retrying; any other error is permanent.
 TRANSIENT_ERRORS = {
-    "20429",  # too many requests
     "30001",  # queue overflow
     "30003",  # unreachable destination handset (switched off, out of coverage)
     "30008",  # unknown error
@@ -111,13 +110,6 @@ class SMSBackend(RequestsSMSBackend):
             auth=(self.account_sid, self.auth_token),
         )
         payload = self.json(response)
-        if response.status_code == 429:
-            return self.failed(
-                message,
-                code=payload.get("code") or "20429",
-                text=payload.get("message") or "Too many requests",
-                permanent=False,
-            )
         if response.status_code >= 400:
             code = str(payload.get("code") or response.status_code)
             return self.failed(

@@ -139,8 +139,6 @@ class SMSBackend(RequestsSMSBackend):
         if callback:
             data["callback"] = callback
         response = self.request("POST", self.api_url, data=data)
-        if response.status_code == 429:
-            return self.failed(message, code="1", text="Throttled", permanent=False)
         parts = self.json(response).get("messages") or [{}]
         refused = next((part for part in parts if str(part.get("status")) != "0"), None)
         if refused is not None:
@@ -148,7 +146,8 @@ class SMSBackend(RequestsSMSBackend):
             if code in ACCOUNT_ERRORS:
                 raise SMSBackendError(
                     f"Vonage refused the account of SMS backend {self.alias!r}: "
-                    f"{refused.get('error-text', code)}"
+                    f"{refused.get('error-text', code)}",
+                    maybe_sent=False,
                 )
             return self.failed(
                 message,

@@ -38,14 +38,13 @@ class SMSBackend(RequestsSMSBackend):
                 "message": message.body,
             },
         )
-        if response.status_code == 429:
-            return self.failed(message, code="429", text="Too many requests", permanent=False)
         payload = self.json(response)
         if str(payload.get("status")) != "1":
             text = str(payload.get("text", ""))
             if "userkey" in text.lower() or "passkey" in text.lower():
                 raise SMSBackendError(
-                    f"Zenziva refused the userkey/passkey of SMS backend {self.alias!r}: {text}"
+                    f"Zenziva refused the userkey/passkey of SMS backend {self.alias!r}: {text}",
+                    maybe_sent=False,
                 )
             return self.failed(
                 message,
