@@ -19,25 +19,12 @@ from tests.grantee.factories import (
     SectionPageFactory,
     SiteFactory,
 )
+from tests.grantee.paths import feed_path
 
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 FEED_ROUTES = ["feed", "feed-atom", "feed-json"]
-
-
-@pytest.fixture
-def home():
-    return SiteFactory().root_page.specific
-
-
-@pytest.fixture
-def section(home):
-    return SectionPageFactory(parent=home, title="Berita")
-
-
-def feed_path(page, name="feed", **kwargs):
-    return page.url + page.reverse_subpage(name, kwargs=kwargs)
 
 
 def get_feed(client, page, name="feed", **kwargs):

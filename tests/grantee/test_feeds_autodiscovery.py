@@ -10,8 +10,6 @@ from wagtail.models import Page
 from tests.grantee.factories import (
     CategoryFactory,
     PostPageFactory,
-    SectionPageFactory,
-    SiteFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -19,16 +17,6 @@ pytestmark = pytest.mark.django_db
 LINK = re.compile(r'<link rel="alternate" type="([^"]+)" title="([^"]+)" href="([^"]+)">')
 TYPES = {"feed": "application/rss+xml", "feed-atom": "application/atom+xml"}
 TYPES["feed-json"] = "application/feed+json"
-
-
-@pytest.fixture
-def home():
-    return SiteFactory().root_page.specific
-
-
-@pytest.fixture
-def section(home):
-    return SectionPageFactory(parent=home, title="Berita")
 
 
 def head_links(client, url):

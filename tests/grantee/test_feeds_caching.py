@@ -8,7 +8,8 @@ from django.test import override_settings
 from wagtail.contrib.frontend_cache.backends.base import BaseBackend
 from wagtail.models import PageViewRestriction
 
-from tests.grantee.factories import PostPageFactory, SectionPageFactory, SiteFactory
+from tests.grantee.factories import PostPageFactory, SectionPageFactory
+from tests.grantee.paths import feed_path
 from wagtail_grantee.feeds.building import Feed
 from wagtail_grantee.feeds.caching import get_feed_version
 
@@ -27,16 +28,6 @@ class RecordingBackend(BaseBackend):
 
 
 @pytest.fixture
-def home():
-    return SiteFactory().root_page.specific
-
-
-@pytest.fixture
-def section(home):
-    return SectionPageFactory(parent=home, title="Berita")
-
-
-@pytest.fixture
 def post(section):
     return publish(PostPageFactory(parent=section, title="Mentoring"))
 
@@ -45,10 +36,6 @@ def publish(page):
     page.save_revision().publish()
     page.refresh_from_db()
     return page
-
-
-def feed_path(page, name="feed"):
-    return page.url + page.reverse_subpage(name)
 
 
 @pytest.fixture
