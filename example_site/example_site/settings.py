@@ -131,6 +131,11 @@ WAGTAIL_GRANTEE = {}
 
 WAGTAIL_GRANTEE_SMS = {
     "DEFAULT_REGION": "ID",
+    # The demo prints each SMS in the terminal of `make demo` instead of sending it. A real
+    # site names its gateway here: see docs/sms-backends.md.
+    "BACKENDS": {
+        "default": {"BACKEND": "wagtail_grantee_sms.backends.console.SMSBackend"},
+    },
 }
 
 LOGGING = {
