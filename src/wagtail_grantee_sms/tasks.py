@@ -7,9 +7,10 @@ conditional UPDATE first, so a task that django-q2 delivers again finds nothing 
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from . import sending
+from . import polling, sending
 
 RECOVERY_SCHEDULE = "wagtail_grantee_sms: recover SMS deliveries"
+POLLING_SCHEDULE = "wagtail_grantee_sms: collect from polled SMS backends"
 
 
 def send_delivery(delivery_id):
@@ -22,6 +23,10 @@ def send_deliveries(delivery_ids):
 
 def recover_deliveries():
     sending.recover_deliveries()
+
+
+def poll_backends():
+    polling.poll_backends()
 
 
 def enqueue_delivery(delivery_id, *, at=None):
@@ -38,13 +43,23 @@ def enqueue_delivery(delivery_id, *, at=None):
 
 
 def ensure_schedules(**kwargs):
-    """Create the periodic ``recover_deliveries`` task if it is missing (after ``migrate``)."""
+    """Create the periodic tasks that are missing (after ``migrate``): ``recover_deliveries``
+    every 5 minutes, and ``poll_backends`` every minute while a configured backend needs
+    polling (removed when none does any more)."""
+    every(RECOVERY_SCHEDULE, "recover_deliveries", minutes=5)
+    if polling.polled_aliases():
+        every(POLLING_SCHEDULE, "poll_backends", minutes=1)
+    else:
+        Schedule.objects.filter(name=POLLING_SCHEDULE).delete()
+
+
+def every(name, task, *, minutes):
     Schedule.objects.get_or_create(
-        name=RECOVERY_SCHEDULE,
+        name=name,
         defaults={
-            "func": f"{__name__}.recover_deliveries",
+            "func": f"{__name__}.{task}",
             "schedule_type": Schedule.MINUTES,
-            "minutes": 5,
+            "minutes": minutes,
             "repeats": -1,
         },
     )

@@ -1,0 +1,57 @@
+"""Collecting from the backends whose providers call no webhooks (a GSM modem's Gammu spool).
+
+A backend that ``needs_polling`` keeps its delivery reports and inbound messages for the site
+to fetch. ``poll_backends`` (the task ``tasks.poll_backends``, every minute) fetches them and
+stores them through the very functions the webhooks use, ``sending.apply_delivery_report`` and
+``inbound.receive``: a STOP in the modem's inbox opts a contact out exactly like one that
+Twilio posts, and an item collected twice is applied once.
+"""
+
+import logging
+
+from . import inbound, sending
+from .backends import InvalidBackendError, get_backend, get_backend_class, get_backend_settings
+from .conf import get_setting
+
+logger = logging.getLogger(__name__)
+
+
+def polled_aliases():
+    """The aliases of the configured backends that need polling."""
+    aliases = []
+    for alias in get_setting("BACKENDS"):
+        try:
+            backend_class = get_backend_class(get_backend_settings(alias)["BACKEND"])
+        except InvalidBackendError:
+            continue  # the system checks report it
+        if backend_class.needs_polling:
+            aliases.append(alias)
+    return aliases
+
+
+def poll_backends():
+    """Collect and store the reports and inbound messages of every backend that needs it."""
+    for alias in polled_aliases():
+        try:
+            poll_backend(alias)
+        except (InvalidBackendError, OSError):
+            # One modem's unreadable folder must not stop the others.
+            logger.exception("Could not collect from SMS backend %r.", alias)
+
+
+def poll_backend(alias):
+    """Collect and store what backend ``alias`` has."""
+    with get_backend(alias) as backend:
+        reports = backend.collect_reports()
+        for report in reports:
+            sending.apply_delivery_report(alias, report)
+        messages = backend.collect_inbound()
+        for sms in messages:
+            inbound.receive(alias, sms)
+    if reports or messages:
+        logger.info(
+            "Collected %s status report(s) and %s inbound SMS from SMS backend %r.",
+            len(reports),
+            len(messages),
+            alias,
+        )
