@@ -5,6 +5,7 @@ what certainly did not reach the provider."""
 import pytest
 import requests
 import responses
+from urllib3.exceptions import ReadTimeoutError
 
 from wagtail_grantee_sms.backends import (
     BaseSMSBackend,
@@ -96,8 +97,9 @@ def test_a_refusal_of_the_whole_request(kind, status, text, maybe_sent):
 
 @responses.activate
 def test_a_stalled_reply_body_may_have_sent_the_message():
-    # requests raises a read timeout in the body as a ConnectionError without urllib3's reason.
-    responses.post(URL, body=requests.ConnectionError("Read timed out."))
+    # requests raises a read timeout in the body as a ConnectionError, as it does a refusal.
+    stalled = ReadTimeoutError(None, URL, "Read timed out.")
+    responses.post(URL, body=requests.ConnectionError(stalled))
 
     assert send_and_catch(make("http", URL)).maybe_sent is True
 
