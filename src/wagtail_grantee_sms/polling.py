@@ -41,17 +41,20 @@ def poll_backends():
 
 def poll_backend(alias):
     """Collect and store what backend ``alias`` has."""
+    reports = messages = 0
     with get_backend(alias) as backend:
-        reports = backend.collect_reports()
-        for report in reports:
+        # Stored one by one as they come: the backend marks an item collected only when the
+        # next one is asked for, so nothing is lost if the worker dies in between.
+        for report in backend.collect_reports():
             sending.apply_delivery_report(alias, report)
-        messages = backend.collect_inbound()
-        for sms in messages:
+            reports += 1
+        for sms in backend.collect_inbound():
             inbound.receive(alias, sms)
+            messages += 1
     if reports or messages:
         logger.info(
             "Collected %s status report(s) and %s inbound SMS from SMS backend %r.",
-            len(reports),
-            len(messages),
+            reports,
+            messages,
             alias,
         )

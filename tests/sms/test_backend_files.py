@@ -124,13 +124,13 @@ def test_gammu_reports_what_the_daemon_sent_or_gave_up_on_once(spool):
         path.rename(target / path.name)
     (spool["sent"] / "unrelated.txt").write_text("not ours")
 
-    reports = backend.collect_reports()
+    reports = list(backend.collect_reports())
 
     assert {(r.message_id, r.status, r.permanent) for r in reports} == {
         ("7f3e-aa01", DeliveryStatus.SENT, False),
         ("b2", DeliveryStatus.FAILED, False),
     }
-    assert backend.collect_reports() == []
+    assert list(backend.collect_reports()) == []
     assert (spool["sent"] / "processed").is_dir()
     assert (spool["sent"] / "unrelated.txt").exists()
 
@@ -144,14 +144,14 @@ def test_gammu_collects_inbound_messages_joining_parts(spool):
     (inbox / "IN20261128_071502_01_TELKOMSEL_00.txt").write_bytes(b"Sisa pulsa Rp 5.000")
     (inbox / "IN20261128_071502_02_+6281111111111_00.bin").write_bytes(b"\x00\x01")
 
-    inbound = gammu(spool).collect_inbound()
+    inbound = list(gammu(spool).collect_inbound())
 
     assert [(m.sender, m.body, m.message_id) for m in inbound] == [
         ("+6281234567890", "Saya mau berhenti 🙏", "20261128_071502_00"),
         ("TELKOMSEL", "Sisa pulsa Rp 5.000", "20261128_071502_01"),
     ]
     assert inbound[0].received_at == timezone.make_aware(datetime(2026, 11, 28, 7, 15, 2))
-    assert gammu(spool).collect_inbound() == []
+    assert list(gammu(spool).collect_inbound()) == []
     assert sorted(os.listdir(inbox / "processed")) == [
         "IN20261128_071502_00_+6281234567890_00.txt",
         "IN20261128_071502_00_+6281234567890_01.txt",
@@ -161,5 +161,5 @@ def test_gammu_collects_inbound_messages_joining_parts(spool):
 
 def test_gammu_without_inbox_path_collects_nothing(spool):
     backend = GammuBackend(outbox_path=str(spool["outbox"]))
-    assert backend.collect_inbound() == []
-    assert backend.collect_reports() == []
+    assert list(backend.collect_inbound()) == []
+    assert list(backend.collect_reports()) == []

@@ -10,7 +10,7 @@ from django_q.models import Schedule
 from django_q.scheduler import scheduler
 
 from tests.sms.factories import ContactFactory, DeliveryFactory
-from wagtail_grantee_sms import sending, tasks
+from wagtail_grantee_sms import inbound, sending, tasks
 from wagtail_grantee_sms.models import Contact, Delivery, InboundMessage
 from wagtail_grantee_sms.signals import delivery_status_changed
 
@@ -79,6 +79,24 @@ def test_a_stop_in_the_modems_inbox_opts_the_contact_out_and_confirms_once(
     # The confirmation goes back through the modem that received the STOP.
     assert [name for name in outbox_files(spool) if str(confirmation.uuid) in name]
     assert len(outbox_files(spool)) == 1
+
+
+def test_a_stop_is_not_lost_when_the_worker_dies_while_storing_it(spool, monkeypatch):
+    contact = ContactFactory(status=Contact.Status.VERIFIED)
+    receive_in_inbox(spool, contact.phone, "STOP")
+
+    def killed(alias, sms):
+        raise SystemExit("the worker is killed while storing the message")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(inbound, "receive", killed)
+        with pytest.raises(SystemExit):
+            tasks.poll_backends()
+    tasks.poll_backends()  # the next minute
+
+    contact.refresh_from_db()
+    assert contact.status == Contact.Status.OPTED_OUT
+    assert InboundMessage.objects.count() == 1
 
 
 def test_an_ordinary_message_in_the_inbox_reaches_the_inbox_screen(spool):

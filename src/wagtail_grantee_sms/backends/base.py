@@ -328,11 +328,15 @@ class BaseSMSBackend(ABC):
     needs_polling = False
 
     def collect_reports(self):
-        """The ``DeliveryReport``s that arrived since the last call; each one only once."""
+        """An iterable of the ``DeliveryReport``s that arrived since the last call.
+
+        Each is returned once; a generator that marks an item collected only when the caller
+        asks for the next one loses nothing if the caller dies while storing it."""
         return []
 
     def collect_inbound(self):
-        """The ``InboundSMS``s that arrived since the last call; each one only once."""
+        """An iterable of the ``InboundSMS``s that arrived since the last call (like
+        :meth:`collect_reports`)."""
         return []
 
 

@@ -14,8 +14,8 @@ talks to the modem. The site's user and the daemon's user must both be able to w
   folders into delivery reports (SENT or FAILED), and :meth:`collect_inbound` turns the
   inbox's ``IN<date>_<time>_<serial>_<sender>_<part>.txt`` files (the parts of one long
   message joined) into inbound messages. Both move what they return into a ``processed``
-  subfolder, so each file is reported once. The task ``tasks.poll_backends`` calls them every
-  minute (``needs_polling``).
+  subfolder once the caller has stored it, so each file is reported once and none is lost.
+  The task ``tasks.poll_backends`` calls them every minute (``needs_polling``).
 """
 
 import logging
@@ -120,55 +120,55 @@ class SMSBackend(BaseSMSBackend):
     # -- collecting ---------------------------------------------------------------------
 
     def collect_reports(self):
-        """Delivery reports for the outbox files Gammu has sent or given up on."""
-        reports = []
+        """Delivery reports for the outbox files Gammu has sent or given up on.
+
+        A generator: a file moves to ``processed/`` when the caller asks for the next report,
+        that is once it has stored this one, so a worker that dies meanwhile leaves the file
+        for the next poll (storing a report twice changes nothing)."""
         for folder, status in (
             (self.sent_path, DeliveryStatus.SENT),
             (self.error_path, DeliveryStatus.FAILED),
         ):
             for path, match in self._spool_files(folder, OUTBOX_NAME):
-                reports.append(
-                    DeliveryReport(
-                        message_id=match["id"],
-                        status=status,
-                        error_code="gammu_error" if status == DeliveryStatus.FAILED else "",
-                        error_message=(
-                            "The modem could not send the message."
-                            if status == DeliveryStatus.FAILED
-                            else ""
-                        ),
-                        # A modem fails for passing reasons (signal, credit): worth a retry.
-                        permanent=False,
-                        timestamp=self._file_time(path),
-                        raw={"file": path.name},
-                    )
+                yield DeliveryReport(
+                    message_id=match["id"],
+                    status=status,
+                    error_code="gammu_error" if status == DeliveryStatus.FAILED else "",
+                    error_message=(
+                        "The modem could not send the message."
+                        if status == DeliveryStatus.FAILED
+                        else ""
+                    ),
+                    # A modem fails for passing reasons (signal, credit): worth a retry.
+                    permanent=False,
+                    timestamp=self._file_time(path),
+                    raw={"file": path.name},
                 )
                 self._mark_processed(path)
-        return reports
 
     def collect_inbound(self):
-        """The messages Gammu has received, long ones joined from their parts."""
+        """The messages Gammu has received, long ones joined from their parts.
+
+        A generator, like :meth:`collect_reports`: a message's files move to ``processed/``
+        once the caller has stored it (the provider message id makes a second store a no-op).
+        """
         groups = {}
         for path, match in self._spool_files(self.inbox_path, INBOX_NAME):
             key = (match["date"], match["time"], match["serial"], match["sender"])
             groups.setdefault(key, []).append((int(match["part"]), path))
-        inbound = []
         for (date, time, serial, sender), parts in sorted(groups.items()):
             parts.sort()
             received_at = timezone.make_aware(datetime.strptime(date + time, "%Y%m%d%H%M%S"))
-            inbound.append(
-                InboundSMS(
-                    sender=normalise_sender(sender),
-                    body="".join(read_text(path) for _, path in parts),
-                    # Serials tell apart the messages of one second.
-                    message_id=f"{date}_{time}_{serial}",
-                    received_at=received_at,
-                    raw={"files": [path.name for _, path in parts]},
-                )
+            yield InboundSMS(
+                sender=normalise_sender(sender),
+                body="".join(read_text(path) for _, path in parts),
+                # Serials tell apart the messages of one second.
+                message_id=f"{date}_{time}_{serial}",
+                received_at=received_at,
+                raw={"files": [path.name for _, path in parts]},
             )
             for _, path in parts:
                 self._mark_processed(path)
-        return inbound
 
     def _spool_files(self, folder, pattern):
         if not folder:
