@@ -5,7 +5,8 @@ builds its own SQLite database in memory with a local-memory cache, creates a se
 full-content posts (lead images, body images, links, tags, categories) and requests its RSS
 feed through Django's test client, as many times as ``ROUNDS`` says. Each median is printed
 with its ratio to a plain Django view returning the same bytes (the floor of any response of
-that size through the same middleware). Targets: cached ≤ 3×, 304 ≤ 1.5×. No network needed.
+that size through the same middleware), and the number of queries one such request makes.
+Targets: cached ≤ 3×, 304 ≤ 1.5×. No network needed.
 """
 
 import os
@@ -30,7 +31,11 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import override_settings, setup_test_environment  # noqa: E402
+from django.test.utils import (  # noqa: E402
+    CaptureQueriesContext,
+    override_settings,
+    setup_test_environment,
+)
 from django.urls import path  # noqa: E402
 
 POSTS = 50
@@ -92,7 +97,9 @@ def create_section():
     return section
 
 
-def median_ms(rounds, request, *, expect, before=None):
+def measure(rounds, request, *, expect, before=None):
+    """The median time of ``request`` in milliseconds, and the queries of one more request
+    (counted apart: counting slows the queries down)."""
     times = []
     for _ in range(rounds):
         if before:
@@ -101,7 +108,11 @@ def median_ms(rounds, request, *, expect, before=None):
         response = request()
         times.append(time.perf_counter() - started)
         assert response.status_code == expect, response.status_code
-    return statistics.median(times) * 1000
+    if before:
+        before()
+    with CaptureQueriesContext(connection) as queries:
+        request()
+    return statistics.median(times) * 1000, len(queries)
 
 
 def main():
@@ -131,10 +142,10 @@ def main():
             STATIC_BODY["content"] = first.content
 
             results = {}
-            results["static view"] = median_ms(
+            results["static view"] = measure(
                 ROUNDS["static"], lambda: client.get("/bench-static/"), expect=200
             )
-            results["uncached feed"] = median_ms(
+            results["uncached feed"] = measure(
                 ROUNDS["uncached"],
                 lambda: client.get(feed_url),
                 before=lambda: bump_feed_versions(section.path),
@@ -144,26 +155,26 @@ def main():
             for label, middleware in ROUTES.items():
                 with override_settings(MIDDLEWARE=middleware):
                     fresh = Client()  # a client loads the middleware once
-                    results[f"cached feed{label}"] = median_ms(
+                    results[f"cached feed{label}"] = measure(
                         ROUNDS["cached"], partial(fresh.get, feed_url), expect=200
                     )
-                    results[f"304{label}"] = median_ms(
+                    results[f"304{label}"] = measure(
                         ROUNDS["not modified"],
                         partial(fresh.get, feed_url, headers={"if-none-match": etag}),
                         expect=304,
                     )
 
-        floor = results["static view"]
+        floor = results["static view"][0]
         print(
             f"RSS feed of {POSTS} full-content posts ({len(first.content) / 1024:.0f} KiB) on "
             f"{connection.vendor}, local-memory cache; median of each, and its ratio to a static "
-            "view of the same size"
+            "view of the same size, and its queries"
         )
-        for name, milliseconds in results.items():
+        for name, (milliseconds, queries) in results.items():
             target = TARGETS.get(name)
             print(
-                f"{name:<44} {milliseconds:8.2f} ms  {milliseconds / floor:8.2f}×"
-                + (f"  (target ≤ {target}×)" if target else "")
+                f"{name:<44} {milliseconds:8.2f} ms  {milliseconds / floor:8.2f}×  "
+                f"{queries:3} queries" + (f"  (target ≤ {target}×)" if target else "")
             )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)

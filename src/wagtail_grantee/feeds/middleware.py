@@ -19,4 +19,5 @@ class FeedCacheMiddleware:
             response = serve_remembered_feed(request)
             if response is not None:
                 return response
+            request.remember_feed_address = True  # so that the feed view remembers it
         return self.get_response(request)

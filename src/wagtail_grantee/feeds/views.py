@@ -19,7 +19,10 @@ def serve_feed(request, page, feed_format, tag=None, category=None):
     if content is None:
         content = feed.render(request)
         caching.set_cached_feed(etag, content)
-    if not page.get_view_restrictions():  # what anyone may read, anyone may get from the cache
+    # Only the feed cache middleware reads remembered addresses; without it, remembering would
+    # cost every request a privacy check (two queries) and a cache write for nothing.
+    remember = getattr(request, "remember_feed_address", False)
+    if remember and not page.get_view_restrictions():  # what anyone may read, anyone may get
         caching.remember_address(request, etag, last_modified, feed.content_type)
     return feed_response(content, feed.content_type, etag, last_modified)
 
