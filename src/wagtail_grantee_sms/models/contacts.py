@@ -103,8 +103,9 @@ class Contact(models.Model):
             return_to_unverified(self)
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        contact = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        # Django 6.1 passes fetch_mode; 5.2 passes nothing more.
+        contact = super().from_db(db, field_names, values, **kwargs)
         # Remembered so that save() can tell when the number changed.
         contact._saved_phone = contact.__dict__.get("phone")
         return contact
