@@ -1,9 +1,10 @@
 """``FeedCacheMiddleware``: repeated feed requests answered before Wagtail routes them.
 
 Optional. Without it feeds are cached too, but each request still pays for Wagtail's routing
-(the site, the pages on the path, their privacy): about ten queries. With it, a feed that was
-rendered for anonymous readers is served from the cache (or answered 304) with two cache reads
-and no query. Put it near the top of ``MIDDLEWARE``, after ``SecurityMiddleware``.
+(the site, the pages on the path, their privacy) and the feed's validators: eight queries. With
+it, a feed that was rendered for anonymous readers is served from the cache (or answered 304)
+with two cache reads and no query. Put it near the top of ``MIDDLEWARE``, after
+``SecurityMiddleware``.
 """
 
 from .views import serve_remembered_feed
