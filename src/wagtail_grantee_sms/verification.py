@@ -172,7 +172,9 @@ def _require_method(method):
 
 
 def _hash_code(contact, code):
-    return salted_hmac("wagtail_grantee_sms.verification", f"{contact.pk}:{code}").hexdigest()
+    return salted_hmac(
+        "wagtail_grantee_sms.verification", f"{contact.pk}:{code}", algorithm="sha256"
+    ).hexdigest()
 
 
 def _check_send_rate(contact):
