@@ -103,11 +103,6 @@ class Measurement:
         return self.encoding == UCS2
 
 
-def is_gsm7(text):
-    """Whether every character of ``text`` can be sent in GSM-7."""
-    return all(ch in _BASIC or ch in _EXTENSION for ch in text)
-
-
 def to_gsm7(text):
     """Replace look-alike characters (curly quotes, dashes, ellipsis…) with GSM-7 ones."""
     return "".join(LOOKALIKES.get(ch, ch) for ch in text)

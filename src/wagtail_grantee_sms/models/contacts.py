@@ -126,10 +126,6 @@ class Contact(models.Model):
     def group_names(self):
         return ", ".join(group.name for group in self.groups.all())
 
-    @property
-    def display_phone(self):
-        return phones.display(self.phone)
-
 
 class VerificationCode(models.Model):
     """A code sent to a contact's number; stored as a keyed hash, never in clear."""
