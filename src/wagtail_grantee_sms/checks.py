@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 from .backends.checks import check_backends  # noqa: F401  (registers E010-E014, W010, W020)
 from .conf import DEFAULTS, SETTINGS_NAME
@@ -17,4 +17,25 @@ def check_settings_keys(app_configs, **kwargs):
         )
         for key in configured
         if key not in DEFAULTS
+    ]
+
+
+# Caches that store nothing: every count of sign-up attempts would start again at one.
+NON_STORING_CACHES = {"django.core.cache.backends.dummy.DummyCache"}
+
+
+@register(Tags.caches, Tags.security)
+def check_signup_cache(app_configs, **kwargs):
+    """The sign-up throttle counts attempts in the default cache: it must keep them."""
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend not in NON_STORING_CACHES:
+        return []
+    return [
+        Error(
+            "The default cache stores nothing, so the SMS sign-up page would never throttle "
+            "attempts (SIGNUP_ATTEMPTS_PER_IP, SIGNUP_ATTEMPTS_PER_NUMBER).",
+            hint="Use a cache that all web processes share: Redis, Memcached or the database "
+            "cache (django.core.cache.backends.db.DatabaseCache).",
+            id="wagtail_grantee_sms.E030",
+        )
     ]
