@@ -6,9 +6,9 @@ contact's history in the admin tells the whole story.
 
 Guarantees of the verification SMS:
 
-- Nobody becomes verified by a code or a reply without a recorded consent: a code is only sent
-  to a contact whose consent is recorded (the sign-up page records it), and a YA/YES reply
-  records it, with the text the person answered.
+- Nobody becomes verified without a recorded consent: a code is only sent to a contact whose
+  consent is recorded (the sign-up page records it), a code or a manual proof verifies only
+  such a contact, and a YA/YES reply or an opt-in keyword records it before verifying.
 - The code never sits in clear in the database. It is derived from its ``VerificationCode``
   record with the site's secret key, only its keyed hash is stored, and the delivery keeps
   ``CODE_PLACEHOLDER`` in its place: the pipeline puts the contact's current code in just
@@ -157,19 +157,20 @@ def opt_in(contact, *, reason=""):
     contact can do this (there is no admin path back from opted out), and a contact an admin
     blocked stays blocked.
     """
-    changed = transition(
-        contact,
-        Status.VERIFIED,
-        action="wagtail_grantee_sms.opt_in",
-        via=VIA_SMS_KEYWORD,
-        reason=reason,
-        allowed_from=set(Status) - {Status.BLOCKED},
-    )
-    if changed:
-        contact.consent_source = Contact.ConsentSource.SMS_KEYWORD
-        contact.consent_given_at = timezone.now()
-        contact.save(update_fields=["consent_source", "consent_given_at", "updated_at"])
-    return changed
+    with transaction.atomic():
+        if contact.status not in (Status.VERIFIED, Status.BLOCKED):
+            # The consent is recorded before the status changes: never verified without it.
+            contact.consent_source = Contact.ConsentSource.SMS_KEYWORD
+            contact.consent_given_at = timezone.now()
+            contact.save(update_fields=["consent_source", "consent_given_at", "updated_at"])
+        return transition(
+            contact,
+            Status.VERIFIED,
+            action="wagtail_grantee_sms.opt_in",
+            via=VIA_SMS_KEYWORD,
+            reason=reason,
+            allowed_from=set(Status) - {Status.BLOCKED},
+        )
 
 
 def mark_invalid(contact, *, reason="", via=VIA_PROVIDER):
@@ -403,6 +404,7 @@ def mark_verified(contact, user, note):
     note = (note or "").strip()
     if not note:
         raise VerificationError(_("Say how the number and the consent were checked."))
+    _require_consent(contact)
     return transition(
         contact,
         Status.VERIFIED,

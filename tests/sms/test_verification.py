@@ -525,6 +525,18 @@ def test_the_admin_says_why_a_code_cannot_be_sent(client):
     assert not Delivery.objects.exists()
 
 
+def test_manual_verification_needs_a_recorded_consent(settings):
+    contact = without_consent()
+    admin = UserFactory(permissions=["verify_contact"])
+
+    with pytest.raises(verification.VerificationError) as refused:
+        verification.mark_verified(contact, admin, "Called her, she said yes")
+
+    assert "No consent is recorded for this contact" in refused.value.message
+    contact.refresh_from_db()
+    assert contact.status == Status.UNVERIFIED
+
+
 # Concurrency
 
 
