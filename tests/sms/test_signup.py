@@ -343,3 +343,20 @@ def test_the_request_does_the_same_work_for_a_known_and_a_new_number(
     assert known == new
     assert "INSERT wagtail_grantee_sms_signuprequest" in known[1]
     assert SignupRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "setting, value, error",
+    [
+        ("SIGNUP_ALLOWED_REGIONS", ["ID", "XX"], "wagtail_grantee_sms.E031"),
+        ("SIGNUP_ALLOWED_REGIONS", "ID", "wagtail_grantee_sms.E031"),
+        ("TRUSTED_PROXY_HOPS", "1", "wagtail_grantee_sms.E032"),
+        ("TRUSTED_PROXY_HOPS", -1, "wagtail_grantee_sms.E032"),
+    ],
+)
+def test_sign_up_settings_that_mean_nothing_are_errors(settings, setting, value, error):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, setting: value}
+
+    ids = [e.id for e in run_checks(tags=["security"]) if e.id.startswith("wagtail_grantee_sms")]
+
+    assert ids == [error]
