@@ -32,7 +32,7 @@ from wagtail.log_actions import log
 
 from . import phones
 from .conf import get_setting
-from .models import Contact, VerificationCode, VerificationMessages
+from .models import Contact, SignupRequest, VerificationCode, VerificationMessages
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +336,8 @@ def start_verification(contact, method=METHOD_CODE, *, user=None, via=VIA_ADMIN)
             values["code"] = CODE_PLACEHOLDER
         body = messages.render(method, contact.language, **values)
         delivery = sending.queue_message(contact, body, purpose="verification")
+        # A sign-up that waited for the hourly ceiling has its SMS now (an admin sent it).
+        SignupRequest.objects.filter(contact=contact).delete()
         old_status = contact.status
         if not transition(
             contact,

@@ -279,6 +279,23 @@ def test_the_hourly_ceiling_stops_sending_and_the_sign_up_waits_for_the_next_pla
     assert verification.verify_code(waiting, code) is True
 
 
+def test_a_waiting_sign_up_that_an_admin_sends_meanwhile_gets_one_sms(
+    visitor, page, settings, django_capture_on_commit_callbacks
+):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
+    for n in range(2):
+        sign_up_from(visitor, page, n)
+    waiting = Contact.objects.get(phone="+6281234567801")
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 5}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        verification.start_verification(waiting)  # from the admin, before the task ran
+        tasks.send_waiting_signups()
+
+    assert [m.to for m in wagtail_grantee_sms.outbox] == ["+6281234567800", "+6281234567801"]
+    assert not SignupRequest.objects.exists()
+
+
 def test_at_the_ceiling_an_admin_send_is_refused_and_says_until_when(visitor, page, settings):
     settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
     sign_up_from(visitor, page, 0)
