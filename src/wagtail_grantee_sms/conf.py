@@ -26,6 +26,9 @@ DEFAULTS = {
     "VERIFICATION_CODE_ATTEMPTS": 5,
     # Verification SMS that may be sent to one contact within an hour.
     "VERIFICATION_SENDS_PER_HOUR": 3,
+    # Verification SMS the whole site may send within an hour (the last 60 minutes). Beyond it
+    # admin sends are refused and sign-ups wait, to be sent when the hour allows.
+    "VERIFICATION_SENDS_PER_HOUR_TOTAL": 100,
     # Default texts of the verification SMS (editable in Settings > SMS verification messages).
     "VERIFICATION_MESSAGES": {
         "code": {
@@ -43,6 +46,12 @@ DEFAULTS = {
     # Sign-up form: attempts allowed per visitor IP address and per number, per hour.
     "SIGNUP_ATTEMPTS_PER_IP": 10,
     "SIGNUP_ATTEMPTS_PER_NUMBER": 3,
+    # Countries (ISO 3166 region codes, e.g. ["ID", "TL"]) whose numbers may sign up on the
+    # public page; None = only DEFAULT_REGION.
+    "SIGNUP_ALLOWED_REGIONS": None,
+    # Reverse proxies in front of the site that append the client's address to
+    # X-Forwarded-For. 0 = none: REMOTE_ADDR is the client, X-Forwarded-For is ignored.
+    "TRUSTED_PROXY_HOPS": 0,
     # Contact import: largest file (bytes) and most rows accepted.
     "IMPORT_MAX_FILE_SIZE": 5 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 20_000,

@@ -1,4 +1,5 @@
-"""A backend's ``RATE_LIMIT`` (messages per second), shared by every worker.
+"""Shared limits: a backend's ``RATE_LIMIT`` (messages per second), shared by every worker, and
+the site-wide hourly ceiling on verification SMS (``VERIFICATION_SENDS_PER_HOUR_TOTAL``).
 
 When the default cache is Redis, the limit is a moving window of the ``limits`` library on that
 Redis server; otherwise it is a token bucket in the database (``SendRateBucket``, one row per
@@ -7,6 +8,7 @@ process, so two workers sending through the same backend share one limit.
 """
 
 import time
+from datetime import timedelta
 from functools import cache as memoise
 
 from django.conf import settings
@@ -17,7 +19,8 @@ from limits import RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from .models import SendRateBucket
+from .conf import get_setting
+from .models import Delivery, SendRateBucket
 
 REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
 
@@ -85,3 +88,39 @@ def _try_acquire_database(alias, rate):
         bucket.updated_at = max(now, bucket.updated_at)
         bucket.save(update_fields=["tokens", "updated_at"])
     return wait
+
+
+# The row of ``SendRateBucket`` locked while a verification SMS is counted against the ceiling,
+# so that two sign-ups processed at the same moment cannot both take the last place.
+CEILING_LOCK = "wagtail_grantee_sms:verification-ceiling"
+HOUR = timedelta(hours=1)
+
+
+class VerificationCeiling:
+    """Verification SMS queued in the last 60 minutes, against the site-wide hourly ceiling.
+
+    Counted from the ``Delivery`` records in the database, never from the cache, so that a
+    cache that stores nothing cannot open it.
+    """
+
+    def __init__(self):
+        self.limit = get_setting("VERIFICATION_SENDS_PER_HOUR_TOTAL")
+        recent = Delivery.objects.filter(
+            purpose=Delivery.Purpose.VERIFICATION, created_at__gte=timezone.now() - HOUR
+        )
+        self.count = recent.count()
+        oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+        # When the oldest SMS of the window leaves it, one place is free again.
+        self.free_at = oldest + HOUR if oldest else timezone.now()
+
+    @property
+    def reached(self):
+        return self.count >= self.limit
+
+
+def lock_verification_ceiling():
+    """Within the caller's transaction: take the ceiling's lock and return its state."""
+    SendRateBucket.objects.select_for_update().get_or_create(
+        backend_alias=CEILING_LOCK, defaults={"updated_at": timezone.now()}
+    )
+    return VerificationCeiling()

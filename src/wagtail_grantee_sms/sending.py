@@ -158,7 +158,9 @@ def send_with(backend, backend_settings, delivery_id):
             raise NotAllowedToSend("The number was erased.")
         if delivery.contact:
             check_allowed(delivery.contact, delivery.purpose)
-    except NotAllowedToSend as refusal:
+        # A verification code is put in only now: the stored body never holds it.
+        body = verification.body_to_send(delivery)
+    except (NotAllowedToSend, verification.NoCodeToSend) as refusal:
         # The contact opted out (or was blocked) after the message was queued.
         _finish(
             delivery,
@@ -168,7 +170,7 @@ def send_with(backend, backend_settings, delivery_id):
             permanent_error=True,
         )
         return True
-    message = OutgoingSMS(to=delivery.phone, body=delivery.body, reference=str(delivery.uuid))
+    message = OutgoingSMS(to=delivery.phone, body=body, reference=str(delivery.uuid))
     try:
         [result] = backend.send_messages([message])
     except SMSBackendError as error:

@@ -7,9 +7,10 @@ conditional UPDATE first, so a task that django-q2 delivers again finds nothing 
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from . import polling, sending
+from . import polling, sending, signup
 
 RECOVERY_SCHEDULE = "wagtail_grantee_sms: recover SMS deliveries"
+SIGNUP_SCHEDULE = "wagtail_grantee_sms: send waiting verification SMS"
 POLLING_SCHEDULE = "wagtail_grantee_sms: collect from polled SMS backends"
 
 
@@ -29,6 +30,19 @@ def poll_backends():
     polling.poll_backends()
 
 
+def process_signup(request_id):
+    signup.process(request_id)
+
+
+def send_waiting_signups():
+    signup.send_waiting()
+
+
+def enqueue_signup(request_id):
+    """Have a worker act on a sign-up from the public page."""
+    async_task(f"{__name__}.process_signup", request_id)
+
+
 def enqueue_delivery(delivery_id, *, at=None):
     """Have a worker send delivery ``delivery_id`` now, or at ``at`` (a retry)."""
     if at is None:
@@ -44,9 +58,10 @@ def enqueue_delivery(delivery_id, *, at=None):
 
 def ensure_schedules(**kwargs):
     """Create the periodic tasks that are missing (after ``migrate``): ``recover_deliveries``
-    every 5 minutes, and ``poll_backends`` every minute while a configured backend needs
-    polling (removed when none does any more)."""
+    and ``send_waiting_signups`` every 5 minutes, and ``poll_backends`` every minute while a
+    configured backend needs polling (removed when none does any more)."""
     every(RECOVERY_SCHEDULE, "recover_deliveries", minutes=5)
+    every(SIGNUP_SCHEDULE, "send_waiting_signups", minutes=5)
     if polling.polled_aliases():
         every(POLLING_SCHEDULE, "poll_backends", minutes=1)
     else:

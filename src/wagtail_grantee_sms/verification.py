@@ -3,12 +3,25 @@
 A contact's status only changes through :func:`transition`, which refuses moves the workflow
 does not allow and records each move in Wagtail's audit log (who, when, how and why), so the
 contact's history in the admin tells the whole story.
+
+Guarantees of the verification SMS:
+
+- Nobody becomes verified without a recorded consent: a code is only sent to a contact whose
+  consent is recorded (the sign-up page records it), a code or a manual proof verifies only
+  such a contact, and a YA/YES reply or an opt-in keyword records it before verifying.
+- The code never sits in clear in the database. It is derived from its ``VerificationCode``
+  record with the site's secret key, only its keyed hash is stored, and the delivery keeps
+  ``CODE_PLACEHOLDER`` in its place: the pipeline puts the contact's current code in just
+  before the backend gets the message (:func:`body_to_send`), so retries and resends carry the
+  right code, and what the Deliveries screen shows never holds it.
+- At most ``VERIFICATION_SENDS_PER_HOUR`` verification SMS per contact (the contact's row is
+  locked while counting, so concurrent sends take turns) and
+  ``VERIFICATION_SENDS_PER_HOUR_TOTAL`` for the whole site (``ratelimit.VerificationCeiling``).
 """
 
 import logging
 import re
-import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -19,7 +32,7 @@ from wagtail.log_actions import log
 
 from . import phones
 from .conf import get_setting
-from .models import Contact, VerificationCode, VerificationMessages
+from .models import Contact, SignupRequest, VerificationCode, VerificationMessages
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +53,9 @@ METHOD_MANUAL = "manual"
 # Replies that confirm a contact's consent when it was asked to reply (any case).
 CONFIRMING_REPLIES = {"YA", "YES"}
 CODE_PATTERN = re.compile(r"(?<!\d)\d{6}(?!\d)")
+# What a verification delivery stores where its code goes (as long as a code: the segment
+# count stays right); replaced by the code only in the message handed to the backend.
+CODE_PLACEHOLDER = "******"
 
 # Statuses from which a contact can be asked (again) to verify its number.
 VERIFIABLE = {Status.UNVERIFIED, Status.PENDING}
@@ -55,6 +71,53 @@ class VerificationError(Exception):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+class CeilingReached(VerificationError):
+    """The site sent its ``VERIFICATION_SENDS_PER_HOUR_TOTAL`` verification SMS of the hour."""
+
+    def __init__(self, ceiling):
+        super().__init__(
+            _(
+                "The site has sent its %(limit)d verification SMS of the last hour. "
+                "Try again after %(time)s."
+            )
+            % {
+                "limit": ceiling.limit,
+                "time": timezone.localtime(ceiling.free_at).strftime("%H:%M"),
+            }
+        )
+        self.ceiling = ceiling
+
+
+class NoCodeToSend(Exception):
+    """A queued verification SMS has no valid code any more (used, expired or replaced)."""
+
+
+def consent_recorded(contact):
+    """Whether ``contact`` has a recorded consent: how it was given, and when."""
+    return bool(contact.consent_source and contact.consent_given_at)
+
+
+def record_consent(contact, source, note):
+    """Record that the person agreed (``note``: to what, in their words), unless already done."""
+    if consent_recorded(contact):
+        return False
+    contact.consent_source = source
+    contact.consent_given_at = timezone.now()
+    contact.consent_note = note
+    contact.save(update_fields=["consent_source", "consent_given_at", "consent_note", "updated_at"])
+    return True
+
+
+def _require_consent(contact):
+    if not consent_recorded(contact):
+        raise VerificationError(
+            _(
+                "No consent is recorded for this contact. Edit the contact to record how and "
+                "when they agreed to receive SMS, or ask them to reply YA."
+            )
+        )
 
 
 def transition(contact, new_status, *, action, user=None, via="", reason="", allowed_from=None):
@@ -94,19 +157,20 @@ def opt_in(contact, *, reason=""):
     contact can do this (there is no admin path back from opted out), and a contact an admin
     blocked stays blocked.
     """
-    changed = transition(
-        contact,
-        Status.VERIFIED,
-        action="wagtail_grantee_sms.opt_in",
-        via=VIA_SMS_KEYWORD,
-        reason=reason,
-        allowed_from=set(Status) - {Status.BLOCKED},
-    )
-    if changed:
-        contact.consent_source = Contact.ConsentSource.SMS_KEYWORD
-        contact.consent_given_at = timezone.now()
-        contact.save(update_fields=["consent_source", "consent_given_at", "updated_at"])
-    return changed
+    with transaction.atomic():
+        if contact.status not in (Status.VERIFIED, Status.BLOCKED):
+            # The consent is recorded before the status changes: never verified without it.
+            contact.consent_source = Contact.ConsentSource.SMS_KEYWORD
+            contact.consent_given_at = timezone.now()
+            contact.save(update_fields=["consent_source", "consent_given_at", "updated_at"])
+        return transition(
+            contact,
+            Status.VERIFIED,
+            action="wagtail_grantee_sms.opt_in",
+            via=VIA_SMS_KEYWORD,
+            reason=reason,
+            allowed_from=set(Status) - {Status.BLOCKED},
+        )
 
 
 def mark_invalid(contact, *, reason="", via=VIA_PROVIDER):
@@ -177,6 +241,41 @@ def _hash_code(contact, code):
     ).hexdigest()
 
 
+def _code_for(record):
+    """The 6-digit code of ``VerificationCode`` ``record``: secret without the site's key."""
+    created = record.created_at.astimezone(UTC).isoformat()
+    digest = salted_hmac(
+        "wagtail_grantee_sms.verification_code",
+        f"{record.pk}:{record.contact_id}:{created}",
+        algorithm="sha256",
+    ).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
+def _current_code(contact):
+    return (
+        VerificationCode.objects.filter(
+            contact=contact, used_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def body_to_send(delivery):
+    """The text to hand to the backend for ``delivery``: its code put in, for a code SMS.
+
+    Called by the pipeline just before sending, so a retry or a resend after review carries
+    the contact's current code. Raises ``NoCodeToSend`` when there is none any more.
+    """
+    if delivery.purpose != "verification" or CODE_PLACEHOLDER not in delivery.body:
+        return delivery.body
+    record = _current_code(delivery.contact) if delivery.contact else None
+    if record is None or record.attempts >= get_setting("VERIFICATION_CODE_ATTEMPTS"):
+        raise NoCodeToSend("The verification code was used, replaced or has expired.")
+    return delivery.body.replace(CODE_PLACEHOLDER, _code_for(record))
+
+
 def _check_send_rate(contact):
     from .models import Delivery
 
@@ -199,32 +298,46 @@ def _check_send_rate(contact):
 def start_verification(contact, method=METHOD_CODE, *, user=None, via=VIA_ADMIN):
     """Send ``contact`` a verification SMS and make it pending.
 
-    ``method`` "code" sends a 6-digit code (see :func:`verify_code`); "reply" asks the contact
-    to reply YA or YES. Returns the ``Delivery`` of the SMS. Raises ``VerificationError`` when
-    the site does not allow the method or the number had too many verification SMS this hour,
-    and ``TransitionNotAllowed`` when the contact's status does not allow it.
+    ``method`` "code" sends a 6-digit code (see :func:`verify_code`) and needs a recorded
+    consent; "reply" asks the contact to reply YA or YES. Returns the ``Delivery`` of the SMS.
+    Raises ``VerificationError`` when the site does not allow the method, the consent is
+    missing or the number had too many verification SMS this hour, ``CeilingReached`` when the
+    whole site did, and ``TransitionNotAllowed`` when the contact's status does not allow it.
     """
-    from . import sending
+    from . import ratelimit, sending
 
     if method not in (METHOD_CODE, METHOD_REPLY):
         raise VerificationError(_("Only the code and reply methods send an SMS."))
     _require_method(method)
-    if contact.status not in VERIFIABLE:
-        raise TransitionNotAllowed(f"{contact.status} → {Status.PENDING}")
     messages = VerificationMessages.load()
     with transaction.atomic():
+        # Concurrent sends to one contact take turns here, so its hourly limit holds.
+        contact.refresh_from_db(
+            fields=["status", "consent_source", "consent_given_at"],
+            from_queryset=Contact.objects.select_for_update(),
+        )
+        if contact.status not in VERIFIABLE:
+            raise TransitionNotAllowed(f"{contact.status} → {Status.PENDING}")
+        if method == METHOD_CODE:
+            _require_consent(contact)
         _check_send_rate(contact)
+        ceiling = ratelimit.lock_verification_ceiling()
+        if ceiling.reached:
+            raise CeilingReached(ceiling)
         values = {}
         if method == METHOD_CODE:
-            values["code"] = f"{secrets.randbelow(1_000_000):06d}"
             contact.verification_codes.filter(used_at__isnull=True).delete()
-            VerificationCode.objects.create(
+            record = VerificationCode.objects.create(
                 contact=contact,
-                code_hash=_hash_code(contact, values["code"]),
                 expires_at=timezone.now() + timedelta(hours=get_setting("VERIFICATION_CODE_HOURS")),
             )
+            record.code_hash = _hash_code(contact, _code_for(record))
+            record.save(update_fields=["code_hash"])
+            values["code"] = CODE_PLACEHOLDER
         body = messages.render(method, contact.language, **values)
         delivery = sending.queue_message(contact, body, purpose="verification")
+        # A sign-up that waited for the hourly ceiling has its SMS now (an admin sent it).
+        SignupRequest.objects.filter(contact=contact).delete()
         old_status = contact.status
         if not transition(
             contact,
@@ -264,6 +377,7 @@ def verify_code(contact, code, *, user=None, via=VIA_ADMIN):
             raise VerificationError(
                 _("There is no valid code for this contact. Send a new verification SMS.")
             )
+        _require_consent(contact)
         if current.attempts >= get_setting("VERIFICATION_CODE_ATTEMPTS"):
             raise VerificationError(_("Too many wrong codes. Send a new verification SMS."))
         current.attempts += 1
@@ -292,6 +406,7 @@ def mark_verified(contact, user, note):
     note = (note or "").strip()
     if not note:
         raise VerificationError(_("Say how the number and the consent were checked."))
+    _require_consent(contact)
     return transition(
         contact,
         Status.VERIFIED,
@@ -315,14 +430,18 @@ def handle_reply(message):
     text = (message.body or "").strip()
     methods = allowed_methods()
     if METHOD_REPLY in methods and text.upper().rstrip(".!") in CONFIRMING_REPLIES:
-        return transition(
-            contact,
-            Status.VERIFIED,
-            action="wagtail_grantee_sms.verified",
-            via=VIA_SMS_REPLY,
-            reason=METHOD_REPLY,
-            allowed_from={Status.PENDING},
-        )
+        with transaction.atomic():
+            record_consent(
+                contact, Contact.ConsentSource.SMS_KEYWORD, _reply_consent(contact, text)
+            )
+            return transition(
+                contact,
+                Status.VERIFIED,
+                action="wagtail_grantee_sms.verified",
+                via=VIA_SMS_REPLY,
+                reason=METHOD_REPLY,
+                allowed_from={Status.PENDING},
+            )
     digits = re.sub(r"\s", "", text)
     if METHOD_CODE in methods and CODE_PATTERN.fullmatch(digits):
         try:
@@ -332,20 +451,15 @@ def handle_reply(message):
     return False
 
 
-# Delivery statuses after which a verification SMS is never sent again.
-HANDED_OVER = {"accepted", "sent", "delivered", "failed"}
-
-
-def redact_code(delivery):
-    """Blank the code in a verification SMS's stored text once the provider has it.
-
-    Codes are kept only as hashes; without this the delivery record would hold them in clear.
-    """
-    if delivery.purpose != "verification" or delivery.status not in HANDED_OVER:
-        return False
-    redacted = CODE_PATTERN.sub("******", delivery.body)
-    if redacted == delivery.body:
-        return False
-    delivery.body = redacted
-    type(delivery).objects.filter(pk=delivery.pk).update(body=redacted)
-    return True
+def _reply_consent(contact, reply):
+    """What a contact agreed to by replying ``reply``: the verification SMS it answered."""
+    asked = (
+        contact.deliveries.filter(purpose="verification")
+        .order_by("-created_at")
+        .values_list("body", flat=True)
+        .first()
+    )
+    return _("Replied “%(reply)s” by SMS to: “%(message)s”") % {
+        "reply": reply[:20],
+        "message": asked or "",
+    }

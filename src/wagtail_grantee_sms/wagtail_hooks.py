@@ -1,7 +1,11 @@
 """Where ``wagtail_grantee_sms`` meets the Wagtail admin."""
 
+from django.contrib import messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.log_actions import LogFormatter
 
 from .bulk_actions import CONTACT_BULK_ACTIONS
@@ -21,6 +25,10 @@ CONTACT_STATUS_ACTIONS = {
     "wagtail_grantee_sms.verification_sent": (
         _("Send verification"),
         _("Verification SMS sent"),
+    ),
+    "wagtail_grantee_sms.verification_waiting": (
+        _("Wait for the hourly limit"),
+        _("Signed up; the verification SMS waits for the hourly limit"),
     ),
     "wagtail_grantee_sms.verified": (_("Verify"), _("Verified")),
     "wagtail_grantee_sms.block": (_("Block"), _("Blocked")),
@@ -61,3 +69,62 @@ def register_sms_viewsets():
 
 for bulk_action in CONTACT_BULK_ACTIONS:
     hooks.register("register_bulk_action", bulk_action)
+
+
+def ceiling_message(user):
+    """The warning about the hourly ceiling on verification SMS for ``user``, or ""."""
+    if not user.has_perm("wagtail_grantee_sms.change_contact"):
+        return ""
+    from . import ratelimit, signup
+
+    ceiling = ratelimit.VerificationCeiling()
+    waiting = signup.waiting().filter(contact__isnull=False).count()
+    if not (ceiling.reached or waiting):
+        return ""
+    return ngettext(
+        "The site sent %(count)d of its %(limit)d verification SMS of the last hour. "
+        "%(waiting)d sign-up waits for its SMS, sent automatically from %(time)s. Many "
+        "sign-ups at once may be someone spending your SMS credit: check the latest pending "
+        "contacts, and block those you do not recognise.",
+        "The site sent %(count)d of its %(limit)d verification SMS of the last hour. "
+        "%(waiting)d sign-ups wait for their SMS, sent automatically from %(time)s. Many "
+        "sign-ups at once may be someone spending your SMS credit: check the latest pending "
+        "contacts, and block those you do not recognise.",
+        waiting,
+    ) % {
+        "count": ceiling.count,
+        "limit": ceiling.limit,
+        "waiting": waiting,
+        "time": timezone.localtime(ceiling.free_at).strftime("%H:%M"),
+    }
+
+
+class VerificationCeilingPanel(Component):
+    """On the dashboard: verification SMS paused by ``VERIFICATION_SENDS_PER_HOUR_TOTAL``."""
+
+    name = "wagtail_grantee_sms_verification_ceiling"
+    template_name = "wagtail_grantee_sms/admin/ceiling_panel.html"
+    order = 10
+
+    def __init__(self, message):
+        self.message = message
+
+    def get_context_data(self, parent_context):
+        return {"message": self.message}
+
+
+@hooks.register("construct_homepage_panels")
+def add_verification_ceiling_panel(request, panels):
+    if message := ceiling_message(request.user):
+        panels.append(VerificationCeilingPanel(message))
+
+
+@hooks.register("construct_main_menu")
+def warn_about_verification_ceiling(request, menu_items):
+    # The menu is built before the page's messages are shown, so the warning appears on every
+    # SMS screen while the ceiling holds.
+    match = getattr(request, "resolver_match", None)
+    if not match or not match.namespace.startswith("wagtailsnippets_wagtail_grantee_sms"):
+        return
+    if message := ceiling_message(request.user):
+        messages.warning(request, message)

@@ -27,6 +27,8 @@ class ContactFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: indonesian_mobile(n + 1000))
     status = Contact.Status.UNVERIFIED
     language = Contact.Language.INDONESIAN
+    consent_source = Contact.ConsentSource.PAPER_FORM
+    consent_given_at = factory.LazyFunction(timezone.now)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,14 +1,19 @@
 """The public sign-up page: name, number, consent; a code by SMS; the code typed on the site."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.core.checks import run_checks
+from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import Page, Site
 
 import wagtail_grantee_sms
-from wagtail_grantee_sms.models import Contact, SignupPage
+from wagtail_grantee_sms import tasks, verification
+from wagtail_grantee_sms.models import Contact, Delivery, SignupPage, SignupRequest
 
-from .factories import ContactFactory, ContactGroupFactory
+from .factories import ContactFactory, ContactGroupFactory, UserFactory
 from .test_verification import LOCMEM
 
 pytestmark = pytest.mark.django_db
@@ -153,3 +158,222 @@ def test_the_form_is_protected_by_csrf(page):
 
     assert strict.post(page.url, form()).status_code == 403
     assert not Contact.objects.exists()
+
+
+# Money: what a stranger can make the site spend
+
+
+def test_a_number_of_another_country_is_refused_with_a_clear_message(visitor, page):
+    response = visitor.post_and_send(page.url, form(phone="+44 7400 123456"))
+
+    assert response.status_code == 200
+    assert "Only numbers from these countries can sign up here: +62 (ID)." in (
+        response.content.decode()
+    )
+    assert not Contact.objects.exists()
+    assert wagtail_grantee_sms.outbox == []
+
+
+def test_the_allowed_countries_are_a_setting(visitor, page, settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ALLOWED_REGIONS": ["ID", "GB"]}
+
+    response = visitor.post_and_send(page.url, form(phone="+44 7400 123456"))
+
+    assert response.status_code == 302
+    assert Contact.objects.get().phone == "+447400123456"
+    assert len(wagtail_grantee_sms.outbox) == 1
+
+
+def test_addresses_of_one_ipv6_network_count_as_one_visitor(visitor, page, settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_IP": 2}
+    for n in range(2):
+        visitor.post_and_send(
+            page.url, form(phone=f"0812 3456 78{n:02d}"), REMOTE_ADDR=f"2001:db8:1:2::{n + 1}"
+        )
+
+    same_64 = visitor.post_and_send(
+        page.url, form(phone="0857 1111 2222"), REMOTE_ADDR="2001:db8:1:2:ffff:1:2:3"
+    )
+    other_64 = visitor.post_and_send(
+        page.url, form(phone="0857 1111 3333"), REMOTE_ADDR="2001:db8:1:3::1"
+    )
+
+    assert "Too many attempts" in same_64.content.decode()
+    assert other_64.status_code == 302
+    assert len(wagtail_grantee_sms.outbox) == 3
+
+
+def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(visitor, page, settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_IP": 2}
+    for n in range(2):
+        visitor.post_and_send(
+            page.url, form(phone=f"0812 3456 78{n:02d}"), HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        )
+
+    third = visitor.post_and_send(
+        page.url, form(phone="0857 1111 2222"), HTTP_X_FORWARDED_FOR="198.51.100.9"
+    )
+
+    assert "Too many attempts" in third.content.decode()
+
+
+def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(visitor, page, settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_IP": 2, "TRUSTED_PROXY_HOPS": 1}
+    behind_proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for n in range(2):  # the client writes what it likes on the left; the proxy appends
+        visitor.post_and_send(
+            page.url,
+            form(phone=f"0812 3456 78{n:02d}"),
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 198.51.100.7",
+            **behind_proxy,
+        )
+
+    same_client = visitor.post_and_send(
+        page.url,
+        form(phone="0857 1111 2222"),
+        HTTP_X_FORWARDED_FOR="203.0.113.99, 198.51.100.7",
+        **behind_proxy,
+    )
+    other_client = visitor.post_and_send(
+        page.url, form(phone="0857 1111 3333"), HTTP_X_FORWARDED_FOR="198.51.100.8", **behind_proxy
+    )
+
+    assert "Too many attempts" in same_client.content.decode()
+    assert other_client.status_code == 302
+
+
+def sign_up_from(visitor, page, n):
+    """A sign-up of its own number from its own address."""
+    visitor.cookies.clear()
+    return visitor.post_and_send(
+        page.url, form(phone=f"0812 3456 78{n:02d}"), REMOTE_ADDR=f"192.0.2.{n + 1}"
+    )
+
+
+def test_the_hourly_ceiling_stops_sending_and_the_sign_up_waits_for_the_next_place(
+    visitor, page, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 2}
+    answers = [sign_up_from(visitor, page, n) for n in range(3)]
+
+    assert [answer["Location"] for answer in answers] == [answers[0]["Location"]] * 3
+    assert len(wagtail_grantee_sms.outbox) == 2
+    waiting = Contact.objects.get(phone="+6281234567802")
+    assert waiting.status == Contact.Status.PENDING
+    assert SignupRequest.objects.get().contact == waiting
+    [warning] = [r for r in caplog.records if r.name.startswith("wagtail_grantee_sms.signup")]
+    assert "ceiling reached" in warning.getMessage()
+    assert "81234567802" not in warning.getMessage()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_waiting_signups()  # the hour is still full: nothing more goes out
+    assert len(wagtail_grantee_sms.outbox) == 2
+
+    Delivery.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_waiting_signups()
+
+    assert [m.to for m in wagtail_grantee_sms.outbox][-1] == "+6281234567802"
+    assert not SignupRequest.objects.exists()
+    code = re.search(r"\d{6}", wagtail_grantee_sms.outbox[-1].body).group()
+    assert verification.verify_code(waiting, code) is True
+
+
+def test_a_waiting_sign_up_that_an_admin_sends_meanwhile_gets_one_sms(
+    visitor, page, settings, django_capture_on_commit_callbacks
+):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
+    for n in range(2):
+        sign_up_from(visitor, page, n)
+    waiting = Contact.objects.get(phone="+6281234567801")
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 5}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        verification.start_verification(waiting)  # from the admin, before the task ran
+        tasks.send_waiting_signups()
+
+    assert [m.to for m in wagtail_grantee_sms.outbox] == ["+6281234567800", "+6281234567801"]
+    assert not SignupRequest.objects.exists()
+
+
+def test_at_the_ceiling_an_admin_send_is_refused_and_says_until_when(visitor, page, settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
+    sign_up_from(visitor, page, 0)
+    contact = ContactFactory()
+
+    with pytest.raises(verification.CeilingReached) as refused:
+        verification.start_verification(contact)
+
+    assert "The site has sent its 1 verification SMS of the last hour" in refused.value.message
+    assert not Delivery.objects.filter(contact=contact).exists()
+
+
+def test_the_admin_shows_the_ceiling_to_those_who_can_act(client, visitor, page, settings):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
+    for n in range(2):
+        sign_up_from(visitor, page, n)
+    banner = "1 sign-up waits for its SMS"
+
+    client.force_login(UserFactory(permissions=["change_contact"]))
+    dashboard = client.get(reverse("wagtailadmin_home")).content.decode()
+    contacts = client.get(reverse("wagtailsnippets_wagtail_grantee_sms_contact:list"))
+    client.force_login(UserFactory(username="reader", permissions=["view_delivery"]))
+    reader = client.get(reverse("wagtailadmin_home")).content.decode()
+
+    assert banner in dashboard and "Verification SMS paused" in dashboard
+    assert banner in contacts.content.decode()
+    assert banner not in reader
+
+
+def test_a_cache_that_stores_nothing_is_a_configuration_error(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+    errors = [e for e in run_checks(tags=["caches"]) if e.id.startswith("wagtail_grantee_sms")]
+
+    assert [e.id for e in errors] == ["wagtail_grantee_sms.E030"]
+
+
+def test_the_request_does_the_same_work_for_a_known_and_a_new_number(
+    page, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    ContactFactory(phone="+6281234567890", status=Contact.Status.VERIFIED)
+
+    def work(phone):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks() as queued,
+        ):
+            response = Client().post(page.url, form(phone=phone))
+        sms_tables = [
+            f"{q['sql'].split()[0]} {table}"
+            for q in queries
+            for table in re.findall(r'"(wagtail_grantee_sms_\w+)"', q["sql"])[:1]
+        ]
+        return response["Location"], sms_tables, [c.func.__name__ for c in queued]
+
+    known, new = work("0812 3456 7890"), work("0857 1111 2222")
+
+    assert known == new
+    assert "INSERT wagtail_grantee_sms_signuprequest" in known[1]
+    assert SignupRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "setting, value, error",
+    [
+        ("SIGNUP_ALLOWED_REGIONS", ["ID", "XX"], "wagtail_grantee_sms.E031"),
+        ("SIGNUP_ALLOWED_REGIONS", "ID", "wagtail_grantee_sms.E031"),
+        ("TRUSTED_PROXY_HOPS", "1", "wagtail_grantee_sms.E032"),
+        ("TRUSTED_PROXY_HOPS", -1, "wagtail_grantee_sms.E032"),
+    ],
+)
+def test_sign_up_settings_that_mean_nothing_are_errors(settings, setting, value, error):
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, setting: value}
+
+    ids = [e.id for e in run_checks(tags=["security"]) if e.id.startswith("wagtail_grantee_sms")]
+
+    assert ids == [error]

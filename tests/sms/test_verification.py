@@ -1,17 +1,20 @@
 """The verification workflow: codes, replies, manual proof, blocking, and its audit trail."""
 
+import os
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
 from wagtail_grantee_sms import inbound, verification
 from wagtail_grantee_sms.backends import InboundSMS
-from wagtail_grantee_sms.models import Contact, VerificationCode, VerificationMessages
+from wagtail_grantee_sms.models import Contact, Delivery, VerificationCode, VerificationMessages
 
 from .factories import ContactFactory, UserFactory
 
@@ -348,14 +351,219 @@ def test_a_code_message_without_the_code_is_refused():
         messages.full_clean()
 
 
-def test_the_code_does_not_stay_readable_in_the_delivery_record(sent):
-    from wagtail_grantee_sms.models import Delivery
+# The code is a secret: rendered only when the SMS is handed to the backend
 
+
+def queued_verification(contact, django_capture_on_commit_callbacks, method="code"):
+    """Queue a verification SMS without sending it; returns its delivery."""
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        delivery = verification.start_verification(contact, method)
+    return delivery, queued
+
+
+def test_a_queued_code_sms_does_not_hold_the_code(django_capture_on_commit_callbacks):
     contact = ContactFactory(language=Contact.Language.ENGLISH)
-    code = code_in(sent(verification.start_verification, contact)[0])
 
-    delivery = Delivery.objects.get(contact=contact)
-    assert delivery.status == Delivery.Status.ACCEPTED
+    delivery, queued = queued_verification(contact, django_capture_on_commit_callbacks)
+
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.QUEUED
+    assert "your verification code is ******." in delivery.body
+    assert not re.search(r"\d{6}", delivery.body)
+    for callback in queued:
+        callback()  # the worker sends it now
+    code = code_in(wagtail_grantee_sms.outbox[0].body)
+    delivery.refresh_from_db()
     assert code not in delivery.body
-    assert "your verification code is ******" in delivery.body
     assert verification.verify_code(contact, code) is True
+
+
+def test_a_retry_after_a_transient_error_sends_the_right_code(sent):
+    from wagtail_grantee_sms import sending
+    from wagtail_grantee_sms.backends import locmem
+
+    contact = ContactFactory()
+    locmem.fail(contact.phone, code="busy", message="Try later", permanent=False)
+    sent(verification.start_verification, contact)
+    delivery = Delivery.objects.get(contact=contact)
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.QUEUED, 1)
+    assert not re.search(r"\d{6}", delivery.body)
+
+    locmem.reset()
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+    sending.send_delivery(delivery.pk)
+
+    assert verification.verify_code(contact, code_in(wagtail_grantee_sms.outbox[0].body)) is True
+
+
+def test_a_resend_after_review_sends_the_right_code(django_capture_on_commit_callbacks):
+    from wagtail_grantee_sms import sending
+
+    contact = ContactFactory()
+    delivery, _queued = queued_verification(contact, django_capture_on_commit_callbacks)
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.REVIEW)
+    delivery.refresh_from_db()
+    assert not re.search(r"\d{6}", delivery.body)  # what the reviewer sees
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.resolve_review(delivery, resend=True)
+
+    assert verification.verify_code(contact, code_in(wagtail_grantee_sms.outbox[0].body)) is True
+
+
+def test_a_queued_code_sms_whose_code_was_replaced_carries_the_new_one(sent, settings):
+    contact = ContactFactory()
+    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR": 5}
+    with pytest.MonkeyPatch.context() as patch:  # the first SMS waits in the queue
+        patch.setattr("wagtail_grantee_sms.tasks.enqueue_delivery", lambda pk, at=None: None)
+        sent(verification.start_verification, contact)
+    first = Delivery.objects.get(contact=contact)
+    sent(verification.start_verification, contact)
+
+    from wagtail_grantee_sms import sending
+
+    sending.send_delivery(first.pk)
+
+    codes = {code_in(message.body) for message in wagtail_grantee_sms.outbox}
+    assert len(codes) == 1  # both SMS carry the one valid code
+    assert verification.verify_code(contact, codes.pop()) is True
+
+
+def test_a_queued_code_sms_is_not_sent_once_its_code_was_used(sent):
+    from wagtail_grantee_sms import sending
+
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+    verification.verify_code(contact, code)
+    delivery = Delivery.objects.get(contact=contact)
+    Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.QUEUED)
+
+    sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.error_code) == (Delivery.Status.FAILED, "not_allowed")
+    assert len(wagtail_grantee_sms.outbox) == 1
+
+
+def test_a_user_who_may_not_verify_cannot_read_the_code_in_the_admin(
+    client, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    contact = ContactFactory()
+    delivery, queued = queued_verification(contact, django_capture_on_commit_callbacks)
+    client.force_login(UserFactory(permissions=["change_contact", "view_delivery"]))
+
+    page = client.get(
+        reverse("wagtailsnippets_wagtail_grantee_sms_delivery:inspect", args=[delivery.pk])
+    ).content.decode()
+    for callback in queued:
+        callback()  # sent after the user looked
+    code = code_in(wagtail_grantee_sms.outbox[0].body)
+
+    assert "******" in page
+    assert code not in page
+
+
+# Consent
+
+
+def without_consent(**kwargs):
+    return ContactFactory(consent_source="", consent_given_at=None, **kwargs)
+
+
+def test_no_code_is_sent_to_a_contact_without_recorded_consent(sent):
+    contact = without_consent()
+
+    with pytest.raises(verification.VerificationError) as refused:
+        sent(verification.start_verification, contact)
+
+    assert "No consent is recorded for this contact" in refused.value.message
+    assert wagtail_grantee_sms.outbox == []
+    assert not Delivery.objects.exists()
+
+
+def test_a_code_does_not_verify_a_contact_whose_consent_is_not_recorded(sent):
+    contact = ContactFactory()
+    code = code_in(sent(verification.start_verification, contact)[0])
+    Contact.objects.filter(pk=contact.pk).update(consent_source="", consent_given_at=None)
+    contact.refresh_from_db()
+
+    with pytest.raises(verification.VerificationError):
+        verification.verify_code(contact, code)
+    reply(contact, code)
+
+    contact.refresh_from_db()
+    assert contact.status == Status.PENDING
+
+
+def test_replying_yes_records_what_the_contact_agreed_to(sent):
+    contact = without_consent()
+    asked = sent(verification.start_verification, contact, "reply")[0]
+
+    reply(contact, "Yes")
+
+    contact.refresh_from_db()
+    assert contact.status == Status.VERIFIED
+    assert contact.consent_source == Contact.ConsentSource.SMS_KEYWORD
+    assert contact.consent_given_at is not None
+    assert contact.consent_note == f"Replied “Yes” by SMS to: “{asked}”"
+
+
+def test_the_admin_says_why_a_code_cannot_be_sent(client):
+    from django.urls import reverse
+
+    contact = without_consent()
+    client.force_login(UserFactory(permissions=["change_contact"]))
+
+    response = client.post(
+        reverse("wagtailsnippets_wagtail_grantee_sms_contact:send_verification", args=[contact.pk]),
+        {"method": "code"},
+    )
+
+    assert "No consent is recorded for this contact" in response.content.decode()
+    assert not Delivery.objects.exists()
+
+
+def test_manual_verification_needs_a_recorded_consent(settings):
+    contact = without_consent()
+    admin = UserFactory(permissions=["verify_contact"])
+
+    with pytest.raises(verification.VerificationError) as refused:
+        verification.mark_verified(contact, admin, "Called her, she said yes")
+
+    assert "No consent is recorded for this contact" in refused.value.message
+    contact.refresh_from_db()
+    assert contact.status == Status.UNVERIFIED
+
+
+# Concurrency
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="concurrent row locks need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sends_to_one_contact_keep_its_hourly_limit():
+    contact = ContactFactory()
+    barrier = threading.Barrier(8)
+    refused = []
+
+    def admin_send():
+        try:
+            barrier.wait()
+            verification.start_verification(Contact.objects.get(pk=contact.pk))
+        except verification.VerificationError:
+            refused.append(True)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=admin_send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert Delivery.objects.filter(contact=contact).count() == 3
+    assert len(refused) == 5

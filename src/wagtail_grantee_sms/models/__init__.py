@@ -1,6 +1,6 @@
 from .contacts import Contact, ContactGroup, VerificationCode, VerificationMessages
 from .messages import Delivery, InboundMessage, SendRateBucket
-from .signup import SignupPage
+from .signup import SignupPage, SignupRequest
 
 __all__ = [
     "Contact",
@@ -9,6 +9,7 @@ __all__ = [
     "InboundMessage",
     "SendRateBucket",
     "SignupPage",
+    "SignupRequest",
     "VerificationCode",
     "VerificationMessages",
 ]

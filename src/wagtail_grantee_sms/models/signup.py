@@ -8,11 +8,46 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField
 
 from .base import active_base_page_model
-from .contacts import ContactGroup
+from .contacts import Contact, ContactGroup
 
 BasePage = active_base_page_model()
 
 SESSION_KEY = "wagtail_grantee_sms_signup"
+
+
+class SignupRequest(models.Model):
+    """A sign-up from the public page, until the background worker has acted on it.
+
+    Normally gone within seconds. One whose verification SMS waits for the site's hourly
+    ceiling (``VERIFICATION_SENDS_PER_HOUR_TOTAL``) stays, linked to its contact, until the
+    SMS is queued; deleting the contact deletes it.
+    """
+
+    name = models.CharField(_("name"), max_length=255)
+    phone = models.CharField(_("phone number"), max_length=32)
+    language = models.CharField(_("preferred language"), max_length=8)
+    consent_note = models.TextField(_("consent note"), blank=True)
+    group = models.ForeignKey(
+        ContactGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Set while the verification SMS waits for the hourly limit."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("sign-up request")
+        verbose_name_plural = _("sign-up requests")
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} {self.pk}"
 
 
 class SignupPage(RoutablePageMixin, BasePage):
@@ -59,7 +94,9 @@ class SignupPage(RoutablePageMixin, BasePage):
         form = SignupForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             phone = form.cleaned_data["phone"]
-            if signup.throttled(request.META.get("REMOTE_ADDR", ""), phone):
+            if refusal := signup.region_refusal(phone):
+                form.add_error("phone", refusal)
+            elif signup.throttled(signup.client_address(request), phone):
                 form.add_error(None, _("Too many attempts. Please try again in an hour."))
             else:
                 method = signup.sign_up(
@@ -86,7 +123,7 @@ class SignupPage(RoutablePageMixin, BasePage):
             return redirect(self.url)
         form = CodeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            if signup.throttled(request.META.get("REMOTE_ADDR", "")):
+            if signup.throttled(signup.client_address(request)):
                 form.add_error(None, _("Too many attempts. Please try again in an hour."))
             elif signup.confirm(phone, form.cleaned_data["code"]):
                 del request.session[SESSION_KEY]
