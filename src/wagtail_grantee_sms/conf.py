@@ -68,6 +68,12 @@ DEFAULTS = {
     # Seconds after which a delivery still "sending" is taken as interrupted (worker crash):
     # resent if the backend's provider deduplicates client references, else marked for review.
     "SENDING_TIMEOUT": 600,
+    # Hours a provider's status report that matches no delivery (yet) is kept, waiting for the
+    # send result it is about to be recorded.
+    "UNMATCHED_REPORT_HOURS": 48,
+    # Seconds an SMS may wait in "queued" before the admin warns that the background worker
+    # seems not to be running.
+    "WORKER_WARNING_AFTER": 120,
 }
 
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import phones, sending, verification
-from .backends.base import normalise_sender
+from .backends.base import normalise_sender, without_secrets
 from .conf import get_setting
 from .models import Contact, InboundMessage, VerificationMessages
 from .signals import inbound_message_received
@@ -74,18 +74,30 @@ def receive(alias, sms):
         message.action or "no keyword action",
     )
     if action is None:
+        was_pending = contact is not None and contact.status == Contact.Status.PENDING
         _announce(message)
+        if was_pending:
+            _note_verification(message)
     return message
+
+
+def _note_verification(message):
+    """Show in the inbox that this reply verified its pending contact (a YA or the code,
+    read by a receiver of ``inbound_message_received``)."""
+    if Contact.objects.filter(pk=message.contact_id, status=Contact.Status.VERIFIED).exists():
+        message.action = Action.VERIFIED
+        message.save(update_fields=["action"])
 
 
 def _store(alias, sms, sender, received_at):
     """Create the ``InboundMessage``; ``None`` if this provider message id is already stored."""
     fields = {
         "sender": sender,
-        "to": sms.to[:32],
-        "body": sms.body,
+        "to": str(sms.to or "")[:32],
+        "body": str(sms.body or ""),
         "received_at": received_at,
-        "raw": sms.raw,
+        # Whatever authenticated the request (a ?token= in the URL...) is not kept.
+        "raw": without_secrets(sms.raw or {}),
     }
     if not sms.message_id:
         return InboundMessage.objects.create(backend_alias=alias, **fields)

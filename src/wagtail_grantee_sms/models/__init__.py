@@ -1,5 +1,5 @@
 from .contacts import Contact, ContactGroup, VerificationCode, VerificationMessages
-from .messages import Delivery, InboundMessage, SendRateBucket
+from .messages import Delivery, InboundMessage, SendRateBucket, UnmatchedDeliveryReport
 from .signup import SignupPage
 
 __all__ = [
@@ -9,6 +9,7 @@ __all__ = [
     "InboundMessage",
     "SendRateBucket",
     "SignupPage",
+    "UnmatchedDeliveryReport",
     "VerificationCode",
     "VerificationMessages",
 ]
