@@ -50,6 +50,16 @@ def register_delivery_log_actions(actions):
     actions.register_action(
         "wagtail_grantee_sms.delivery_give_up", _("Mark as failed"), _("Checked and marked failed")
     )
+    actions.register_action(
+        "wagtail_grantee_sms.delivery_accepted_late",
+        _("Accepted late"),
+        _("The provider accepted it after it was set aside for review"),
+    )
+    actions.register_action(
+        "wagtail_grantee_sms.inbound_simulated",
+        _("Simulate an incoming SMS"),
+        _("Incoming SMS simulated"),
+    )
 
 
 @hooks.register("register_admin_viewset")
