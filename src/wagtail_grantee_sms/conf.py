@@ -74,6 +74,12 @@ DEFAULTS = {
     # Seconds an SMS may wait in "queued" before the admin warns that the background worker
     # seems not to be running.
     "WORKER_WARNING_AFTER": 120,
+    # Where that warning sends the reader to learn how to start the worker: a page of the
+    # suite's documentation by default; a site may point it at its own instructions.
+    "WORKER_DOCS_URL": (
+        "https://github.com/wagtail-grantee/wagtail-grantee/blob/main/docs/sms-backends.md"
+        "#the-background-worker"
+    ),
 }
 
 

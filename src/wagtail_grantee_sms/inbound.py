@@ -14,8 +14,10 @@ import unicodedata
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from . import phones, sending, verification
+from .backends import InboundSMS, aliases_with
 from .backends.base import normalise_sender, without_secrets
 from .conf import get_setting
 from .models import Contact, InboundMessage, VerificationMessages
@@ -87,6 +89,25 @@ def _note_verification(message):
     if Contact.objects.filter(pk=message.contact_id, status=Contact.Status.VERIFIED).exists():
         message.action = Action.VERIFIED
         message.save(update_fields=["action"])
+
+
+def simulate(alias, sender, body, *, user=None):
+    """Receive an SMS that came through no provider, exactly as a webhook's: the admin's
+    "Simulate an incoming SMS" and ``manage.py sms_receive``. YA, a code and STOP act as they
+    would from a phone; the message is logged as simulated, with who did it.
+
+    ``sender`` is read like any number typed in (``ValidationError`` if it is none).
+    """
+    sms = InboundSMS(sender=phones.normalise(sender), body=body, raw={"simulated": True})
+    with transaction.atomic():
+        message = receive(alias, sms)
+        log(instance=message, action="wagtail_grantee_sms.inbound_simulated", user=user)
+    return message
+
+
+def simulated_inbound_aliases():
+    """The aliases of the configured backends through which the admin may simulate SMS."""
+    return aliases_with("simulated_inbound")
 
 
 def _store(alias, sms, sender, received_at):

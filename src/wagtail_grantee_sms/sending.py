@@ -139,13 +139,18 @@ def recover_deliveries():
     """
     send_deliveries(list(_interrupted().values_list("pk", flat=True)))
     sweep_unmatched_reports()
-    cutoff = timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
-    stranded = Delivery.objects.filter(
-        Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff),
-        status=Status.QUEUED,
-    )
+    stranded = due_since(timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT")))
     for pk in stranded.values_list("pk", flat=True):
         tasks.enqueue_delivery(pk)
+
+
+def due_since(moment):
+    """The queued deliveries that were due to be sent before ``moment``: created then (first
+    attempt) or with a retry planned before it."""
+    return Delivery.objects.filter(
+        Q(next_attempt_at__isnull=True, created_at__lt=moment) | Q(next_attempt_at__lt=moment),
+        status=Status.QUEUED,
+    )
 
 
 def send_with(backend, backend_settings, delivery_id):

@@ -1,7 +1,9 @@
 """Where ``wagtail_grantee_sms`` meets the Wagtail admin."""
 
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.components import Component
 from wagtail.log_actions import LogFormatter
 
 from .bulk_actions import CONTACT_BULK_ACTIONS
@@ -71,3 +73,28 @@ def register_sms_viewsets():
 
 for bulk_action in CONTACT_BULK_ACTIONS:
     hooks.register("register_bulk_action", bulk_action)
+
+
+@hooks.register("register_admin_urls")
+def register_simulate_inbound_url():
+    from .simulate_views import URL_NAME, SimulateInboundView
+
+    return [path("sms/simulate-incoming/", SimulateInboundView.as_view(), name=URL_NAME)]
+
+
+class WorkerBannerPanel(Component):
+    """On the dashboard: the warning of the SMS screens when no background worker runs."""
+
+    name = "wagtail_grantee_sms_worker"
+    template_name = "wagtail_grantee_sms/admin/worker_banner.html"
+    order = 50  # above the lists: nothing is sent until it is solved
+
+    def get_context_data(self, parent_context):
+        from .templatetags.wagtail_grantee_sms_admin import worker_banner_context
+
+        return worker_banner_context(parent_context["request"])
+
+
+@hooks.register("construct_homepage_panels")
+def add_worker_banner(request, panels):
+    panels.append(WorkerBannerPanel())

@@ -262,6 +262,10 @@ class BaseSMSBackend(ABC):
     #: Whether the provider calls this backend's webhooks (then a secret is checked for).
     receives_webhooks = False
 
+    #: Whether superusers may simulate incoming SMS through it in the admin: for the backends
+    #: that stand in for a provider (console, file, locmem), where no SMS can come in at all.
+    simulated_inbound = False
+
     def has_webhook_secret(self):
         """Whether webhook requests can be authenticated (the system check warns if not)."""
         return bool(self.webhook_secret)
@@ -441,9 +445,7 @@ def webhook_params(request, *, accept_json=True):
 def without_secrets(params):
     """``params`` without the parameters that authenticate a request (``SECRET_PARAMS``),
     for storing or logging what a provider sent."""
-    return {
-        name: value for name, value in params.items() if str(name).lower() not in SECRET_PARAMS
-    }
+    return {name: value for name, value in params.items() if str(name).lower() not in SECRET_PARAMS}
 
 
 def parse_timestamp(value, tz=UTC):
