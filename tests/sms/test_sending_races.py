@@ -171,3 +171,45 @@ def test_a_late_acceptance_after_the_reviewer_queued_it_again_stops_the_second_s
     delivery.refresh_from_db()
     assert delivery.status == Status.ACCEPTED
     assert delivery.answered_late_at is not None
+
+
+def test_a_report_naming_our_reference_finds_its_delivery_without_the_providers_id():
+    """Vonage echoes the client reference: the receipt of a long message's second part (an
+    id of its own) still reaches the delivery."""
+    delivery = DeliveryFactory(status=Status.ACCEPTED, provider_message_id="PART-1")
+
+    found = sending.apply_delivery_report(
+        "default",
+        DeliveryReport(
+            message_id="PART-2", status=DeliveryStatus.DELIVERED, reference=str(delivery.uuid)
+        ),
+    )
+
+    assert found == delivery
+    delivery.refresh_from_db()
+    assert delivery.status == Status.DELIVERED
+    assert not sending.UnmatchedDeliveryReport.objects.exists()
+
+
+def test_a_report_by_reference_during_the_send_waits_for_the_result():
+    delivery = DeliveryFactory()
+
+    def early_receipt_of_another_part(result):
+        sending.apply_delivery_report(
+            "default",
+            DeliveryReport(
+                message_id="PART-2",
+                status=DeliveryStatus.FAILED,
+                reference=result.message.reference,
+                reason=OPTED_OUT,
+            ),
+        )
+
+    pipeline_backends.meanwhile.append(early_receipt_of_another_part)
+
+    sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == Status.FAILED
+    assert delivery.provider_message_id.startswith("locmem-")  # the answer was recorded too
+    assert Contact.objects.get(pk=delivery.contact_id).status == Contact.Status.OPTED_OUT

@@ -221,3 +221,16 @@ def test_signed_backends_get_no_token_in_their_callback_url():
     assert get_backend("vonage").status_callback_url() == (
         f"https://ngo.example.org{status_url('vonage')}?token={SECRET}"
     )
+
+
+def test_a_vonage_receipt_for_another_part_of_a_long_message_reaches_its_delivery(client):
+    delivery = DeliveryFactory(
+        backend_alias="vonage", status=Delivery.Status.ACCEPTED, provider_message_id="V-1"
+    )
+    receipt = {"messageId": "V-2", "status": "delivered", "client-ref": str(delivery.uuid)}
+
+    response = client.get(status_url("vonage"), {**receipt, "token": SECRET})
+
+    assert response.status_code == 200
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.DELIVERED
