@@ -5,7 +5,11 @@ A message that is a keyword alone (compared without case, accents, spaces or pun
 ``verification`` and gets one confirmation back; an opt-in keyword from a blocked contact is
 stored and gets nothing. Every other message, including an opt-in keyword from a contact that
 did not opt out (a pending contact's "YA" answers its verification request) or from an unknown
-number, goes to the inbox and to the signal ``inbound_message_received``.
+number, goes to the inbox and to the signal ``inbound_message_received``; when a receiver
+(the verification reply) verified the contact, the inbox records it as the action taken.
+
+``simulate`` receives a message that came through no provider (the admin's "Simulate an
+incoming SMS", ``manage.py sms_receive``) through the same ``receive``.
 """
 
 import logging

@@ -19,7 +19,15 @@ the resend carries the same reference, so the phone gets the SMS once); otherwis
 (``maybe_sent``: a read timeout, a server error) is treated the same way; one that certainly did
 not (connection refused, refused credentials, throttling) is retried with backoff.
 ``recover_deliveries``, run every few minutes, applies this to deliveries nobody ran
-again, and queues again the queued ones whose task was lost.
+again, and queues again the queued ones whose task was lost. An answer the backend cannot
+read (it raised something else than ``SMSBackendError``) is treated as "maybe sent" too.
+
+Answers out of order are not lost. A provider's acceptance that comes after the delivery was
+set aside for review (or queued again by a reviewer) is recorded on it (``answered_late_at``),
+so it is not sent twice. A status report (``apply_delivery_report``) that comes before the
+send result is recorded waits as an ``UnmatchedDeliveryReport`` and is applied when it is
+(``apply_unmatched_reports``, and ``recover_deliveries`` for one that arrived at the same
+instant); reports are matched by the provider's message id or by our client reference.
 """
 
 import logging
