@@ -311,6 +311,16 @@ def _record_late_acceptance(delivery, fields):
         if not _move(
             delivery, [Status.REVIEW, Status.QUEUED], answered_late_at=timezone.now(), **fields
         ):
+            # A reviewer marked it failed, or another attempt's answer is recorded: keep
+            # what a person decided, but say that the provider had it.
+            logger.warning(
+                "SMS delivery %s to %s: the provider accepted it as %s after it was set aside "
+                "for review, but it is %s by now; not changed.",
+                delivery.pk,
+                phones.mask(delivery.phone),
+                fields["provider_message_id"],
+                Delivery.objects.filter(pk=delivery.pk).values_list("status", flat=True).first(),
+            )
             return False
         log(instance=delivery, action="wagtail_grantee_sms.delivery_accepted_late")
     logger.warning(
@@ -392,6 +402,9 @@ def apply_delivery_report(alias, report):
     """
     delivery = _reported_delivery(alias, report)
     if delivery is None or delivery.status in NOT_ANSWERED:
+        if delivery is not None:
+            # Found by our reference: what the report says about the number holds now.
+            mark_contact(delivery.contact, report.reason, report.error_code)
         if report.message_id:
             UnmatchedDeliveryReport.objects.create(
                 backend_alias=alias,

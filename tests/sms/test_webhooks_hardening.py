@@ -234,3 +234,28 @@ def test_a_vonage_receipt_for_another_part_of_a_long_message_reaches_its_deliver
     assert response.status_code == 200
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.DELIVERED
+
+
+@responses.activate
+def test_a_twilio_opt_out_report_for_a_delivery_under_review_opts_the_contact_out(client):
+    """Twilio echoes no client reference, so the suite puts it in the (signed) callback URL: a
+    report about a message whose answer never came (it is under review) finds its contact."""
+    delivery = DeliveryFactory(backend_alias="twilio")
+    responses.post(
+        TWILIO_API_URL.format(account_sid=ACCOUNT_SID), body="upstream hiccup", status=502
+    )
+    sending.send_delivery(delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.REVIEW
+    callback = parse_qs(responses.calls[0].request.body)["StatusCallback"][0]
+    parts = urlsplit(callback)
+    assert parse_qs(parts.query) == {"ref": [str(delivery.uuid)]}
+    report = {"MessageSid": "SM77", "MessageStatus": "undelivered", "ErrorCode": "21610"}
+    form = QueryDict(mutable=True)
+    form.update(report)
+    signature = get_backend("twilio").signature(callback, form)
+
+    response = client.post(f"{parts.path}?{parts.query}", report, HTTP_X_TWILIO_SIGNATURE=signature)
+
+    assert response.status_code == 200
+    assert Contact.objects.get(pk=delivery.contact_id).status == Contact.Status.OPTED_OUT

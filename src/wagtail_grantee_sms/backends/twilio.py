@@ -12,7 +12,7 @@ sorted by name.
 import base64
 import hashlib
 import hmac
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.http import HttpResponse, QueryDict
 from django.utils.crypto import constant_time_compare
@@ -107,7 +107,11 @@ class SMSBackend(RequestsSMSBackend):
             data["From"] = message.sender or self.from_number
         if self.messaging_service_sid and not message.sender:
             data["MessagingServiceSid"] = self.messaging_service_sid
-        callback = self.status_callback or self.status_callback_url()
+        callback = self.status_callback
+        if not callback and (callback := self.status_callback_url()) and message.reference:
+            # Twilio's reports do not echo a client reference; in the (signed) URL they do, so
+            # a report that overtakes the send result still finds its delivery.
+            callback += ("&" if "?" in callback else "?") + urlencode({"ref": message.reference})
         if callback:
             data["StatusCallback"] = callback
         response = self.request(
@@ -181,6 +185,7 @@ class SMSBackend(RequestsSMSBackend):
             DeliveryReport(
                 message_id=params.get("MessageSid", ""),
                 status=status,
+                reference=request.GET.get("ref", ""),  # from our callback URL, signed
                 error_code=code,
                 error_message=params.get("ErrorMessage", ""),
                 permanent=status == DeliveryStatus.FAILED and code not in TRANSIENT_ERRORS,
