@@ -131,7 +131,7 @@ class InboundMessage(models.Model):
     """An SMS someone sent to one of the site's numbers: the inbox."""
 
     class Action(models.TextChoices):
-        NONE = "", _("None")
+        NONE = "", _("No action")  # the inbox's filter; the message itself shows "—"
         OPT_OUT = "opt_out", _("Opted out")
         OPT_IN = "opt_in", _("Opted back in")
         VERIFIED = "verified", _("Verified the contact")
