@@ -77,6 +77,18 @@ DEFAULTS = {
     # Seconds after which a delivery still "sending" is taken as interrupted (worker crash):
     # resent if the backend's provider deduplicates client references, else marked for review.
     "SENDING_TIMEOUT": 600,
+    # Hours a provider's status report that matches no delivery (yet) is kept, waiting for the
+    # send result it is about to be recorded.
+    "UNMATCHED_REPORT_HOURS": 48,
+    # Seconds an SMS may wait in "queued" before the admin warns that the background worker
+    # seems not to be running.
+    "WORKER_WARNING_AFTER": 120,
+    # Where that warning sends the reader to learn how to start the worker: a page of the
+    # suite's documentation by default; a site may point it at its own instructions.
+    "WORKER_DOCS_URL": (
+        "https://github.com/wagtail-grantee/wagtail-grantee/blob/main/docs/sms-backends.md"
+        "#the-background-worker"
+    ),
 }
 
 

@@ -5,7 +5,11 @@ A message that is a keyword alone (compared without case, accents, spaces or pun
 ``verification`` and gets one confirmation back; an opt-in keyword from a blocked contact is
 stored and gets nothing. Every other message, including an opt-in keyword from a contact that
 did not opt out (a pending contact's "YA" answers its verification request) or from an unknown
-number, goes to the inbox and to the signal ``inbound_message_received``.
+number, goes to the inbox and to the signal ``inbound_message_received``; when a receiver
+(the verification reply) verified the contact, the inbox records it as the action taken.
+
+``simulate`` receives a message that came through no provider (the admin's "Simulate an
+incoming SMS", ``manage.py sms_receive``) through the same ``receive``.
 """
 
 import logging
@@ -14,9 +18,11 @@ import unicodedata
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from wagtail.log_actions import log
 
 from . import phones, sending, verification
-from .backends.base import normalise_sender
+from .backends import InboundSMS, aliases_with
+from .backends.base import normalise_sender, without_secrets
 from .conf import get_setting
 from .models import Contact, InboundMessage, VerificationMessages
 from .signals import inbound_message_received
@@ -74,18 +80,49 @@ def receive(alias, sms):
         message.action or "no keyword action",
     )
     if action is None:
+        was_pending = contact is not None and contact.status == Contact.Status.PENDING
         _announce(message)
+        if was_pending:
+            _note_verification(message)
     return message
+
+
+def _note_verification(message):
+    """Show in the inbox that this reply verified its pending contact (a YA or the code,
+    read by a receiver of ``inbound_message_received``)."""
+    if Contact.objects.filter(pk=message.contact_id, status=Contact.Status.VERIFIED).exists():
+        message.action = Action.VERIFIED
+        message.save(update_fields=["action"])
+
+
+def simulate(alias, sender, body, *, user=None):
+    """Receive an SMS that came through no provider, exactly as a webhook's: the admin's
+    "Simulate an incoming SMS" and ``manage.py sms_receive``. YA, a code and STOP act as they
+    would from a phone; the message is logged as simulated, with who did it.
+
+    ``sender`` is read like any number typed in (``ValidationError`` if it is none).
+    """
+    sms = InboundSMS(sender=phones.normalise(sender), body=body, raw={"simulated": True})
+    with transaction.atomic():
+        message = receive(alias, sms)
+        log(instance=message, action="wagtail_grantee_sms.inbound_simulated", user=user)
+    return message
+
+
+def simulated_inbound_aliases():
+    """The aliases of the configured backends through which the admin may simulate SMS."""
+    return aliases_with("simulated_inbound")
 
 
 def _store(alias, sms, sender, received_at):
     """Create the ``InboundMessage``; ``None`` if this provider message id is already stored."""
     fields = {
         "sender": sender,
-        "to": sms.to[:32],
-        "body": sms.body,
+        "to": str(sms.to or "")[:32],
+        "body": str(sms.body or ""),
         "received_at": received_at,
-        "raw": sms.raw,
+        # Whatever authenticated the request (a ?token= in the URL...) is not kept.
+        "raw": without_secrets(sms.raw or {}),
     }
     if not sms.message_id:
         return InboundMessage.objects.create(backend_alias=alias, **fields)

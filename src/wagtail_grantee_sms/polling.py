@@ -10,23 +10,14 @@ Twilio posts, and an item collected twice is applied once.
 import logging
 
 from . import inbound, sending
-from .backends import InvalidBackendError, get_backend, get_backend_class, get_backend_settings
-from .conf import get_setting
+from .backends import InvalidBackendError, aliases_with, get_backend
 
 logger = logging.getLogger(__name__)
 
 
 def polled_aliases():
     """The aliases of the configured backends that need polling."""
-    aliases = []
-    for alias in get_setting("BACKENDS"):
-        try:
-            backend_class = get_backend_class(get_backend_settings(alias)["BACKEND"])
-        except InvalidBackendError:
-            continue  # the system checks report it
-        if backend_class.needs_polling:
-            aliases.append(alias)
-    return aliases
+    return aliases_with("needs_polling")
 
 
 def poll_backends():

@@ -19,10 +19,19 @@ the resend carries the same reference, so the phone gets the SMS once); otherwis
 (``maybe_sent``: a read timeout, a server error) is treated the same way; one that certainly did
 not (connection refused, refused credentials, throttling) is retried with backoff.
 ``recover_deliveries``, run every few minutes, applies this to deliveries nobody ran
-again, and queues again the queued ones whose task was lost.
+again, and queues again the queued ones whose task was lost. An answer the backend cannot
+read (it raised something else than ``SMSBackendError``) is treated as "maybe sent" too.
+
+Answers out of order are not lost. A provider's acceptance that comes after the delivery was
+set aside for review (or queued again by a reviewer) is recorded on it (``answered_late_at``),
+so it is not sent twice. A status report (``apply_delivery_report``) that comes before the
+send result is recorded waits as an ``UnmatchedDeliveryReport`` and is applied when it is
+(``apply_unmatched_reports``, and ``recover_deliveries`` for one that arrived at the same
+instant); reports are matched by the provider's message id or by our client reference.
 """
 
 import logging
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -43,7 +52,7 @@ from .backends import (
     get_backend_settings,
 )
 from .conf import get_setting
-from .models import Contact, Delivery
+from .models import Contact, Delivery, UnmatchedDeliveryReport
 from .signals import delivery_status_changed
 
 logger = logging.getLogger(__name__)
@@ -65,6 +74,9 @@ RANK = {
     Status.DELIVERED: 4,
     Status.FAILED: 4,
 }
+
+# Deliveries whose provider's answer is not recorded: a status report about them waits.
+NOT_ANSWERED = {Status.QUEUED, Status.SENDING, Status.REVIEW}
 
 
 class NotAllowedToSend(Exception):
@@ -134,13 +146,19 @@ def recover_deliveries():
     early) are queued again.
     """
     send_deliveries(list(_interrupted().values_list("pk", flat=True)))
-    cutoff = timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
-    stranded = Delivery.objects.filter(
-        Q(next_attempt_at__isnull=True, created_at__lt=cutoff) | Q(next_attempt_at__lt=cutoff),
-        status=Status.QUEUED,
-    )
+    sweep_unmatched_reports()
+    stranded = due_since(timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT")))
     for pk in stranded.values_list("pk", flat=True):
         tasks.enqueue_delivery(pk)
+
+
+def due_since(moment):
+    """The queued deliveries that were due to be sent before ``moment``: created then (first
+    attempt) or with a retry planned before it."""
+    return Delivery.objects.filter(
+        Q(next_attempt_at__isnull=True, created_at__lt=moment) | Q(next_attempt_at__lt=moment),
+        status=Status.QUEUED,
+    )
 
 
 def send_with(backend, backend_settings, delivery_id):
@@ -181,6 +199,13 @@ def send_with(backend, backend_settings, delivery_id):
                 _retry_or_fail(delivery, backend_settings, "backend_error", str(error), False, "")
             return False
         result = error.results[0]
+    except (LookupError, TypeError, ValueError, AttributeError):
+        # A backend that trips over an answer it cannot read (a field missing, a list where a
+        # text belongs) may have had the message sent: never leave it "sending" nor crash
+        # the batch; a person checks it.
+        logger.exception("SMS backend %r failed on delivery %s.", backend.alias, delivery.pk)
+        _set_review(delivery, "The SMS backend could not read the provider's answer.")
+        return False
     if result.accepted:
         _record_accepted(delivery, result, backend_settings)
     else:
@@ -263,18 +288,50 @@ def _record_accepted(delivery, result, backend_settings):
         price, currency = Decimal(str(per_segment)) * result.segments, backend_settings["CURRENCY"]
     # A provider that says "queued" has still taken the message: it must not be claimable.
     status = max(DeliveryStatus(result.status).value, Status.ACCEPTED, key=RANK.__getitem__)
-    _finish(
-        delivery,
-        status,
-        provider_message_id=result.message_id,
-        segments=result.segments,
-        price=price,
-        currency=currency or "",
-        sent_at=timezone.now(),
-        error_code="",
-        error_message="",
+    fields = {
+        "status": status,
+        "provider_message_id": result.message_id,
+        "segments": result.segments,
+        "price": price,
+        "currency": currency or "",
+        "sent_at": timezone.now(),
+        "error_code": "",
+        "error_message": "",
+    }
+    if _move(delivery, [Status.SENDING], **fields):
+        logger.info("SMS delivery %s to %s accepted.", delivery.pk, phones.mask(delivery.phone))
+    elif not _record_late_acceptance(delivery, fields):
+        return
+    apply_unmatched_reports(delivery)
+
+
+def _record_late_acceptance(delivery, fields):
+    """The provider's acceptance came after ``SENDING_TIMEOUT``: the delivery was set aside
+    for review (or a reviewer already queued it again). Record what the provider said, so
+    that it is not sent a second time; the delivery shows when the answer came."""
+    with transaction.atomic():
+        if not _move(
+            delivery, [Status.REVIEW, Status.QUEUED], answered_late_at=timezone.now(), **fields
+        ):
+            # A reviewer marked it failed, or another attempt's answer is recorded: keep
+            # what a person decided, but say that the provider had it.
+            logger.warning(
+                "SMS delivery %s to %s: the provider accepted it as %s after it was set aside "
+                "for review, but it is %s by now; not changed.",
+                delivery.pk,
+                phones.mask(delivery.phone),
+                fields["provider_message_id"],
+                Delivery.objects.filter(pk=delivery.pk).values_list("status", flat=True).first(),
+            )
+            return False
+        log(instance=delivery, action="wagtail_grantee_sms.delivery_accepted_late")
+    logger.warning(
+        "SMS delivery %s to %s: the provider accepted it after the sending timeout; recorded "
+        "as accepted, it will not be sent again.",
+        delivery.pk,
+        phones.mask(delivery.phone),
     )
-    logger.info("SMS delivery %s to %s accepted.", delivery.pk, phones.mask(delivery.phone))
+    return True
 
 
 def _retry_or_fail(delivery, backend_settings, code, text, permanent, reason):
@@ -338,34 +395,115 @@ def mark_contact(contact, reason, detail=""):
 
 
 def apply_delivery_report(alias, report):
-    """Apply a provider's status report; returns the delivery, or ``None`` if unknown.
+    """Apply a provider's status report; returns the delivery, or ``None`` if unknown yet.
 
     Idempotent: a duplicate or a report older than what is known changes nothing, because the
-    conditional UPDATE only moves a delivery to a later status.
+    conditional UPDATE only moves a delivery to a later status. A report about a message
+    whose send result is not recorded yet (the provider was faster than the worker) is kept
+    as an ``UnmatchedDeliveryReport`` and applied when the result is recorded.
     """
-    delivery = (
-        Delivery.objects.select_related("contact")
-        .filter(backend_alias=alias, provider_message_id=report.message_id)
-        .first()
-        if report.message_id
-        else None
-    )
-    if delivery is None:
+    delivery = _reported_delivery(alias, report)
+    if delivery is None or delivery.status in NOT_ANSWERED:
+        if delivery is not None:
+            # Found by our reference: what the report says about the number holds now.
+            mark_contact(delivery.contact, report.reason, report.error_code)
+        if report.message_id:
+            UnmatchedDeliveryReport.objects.create(
+                backend_alias=alias,
+                provider_message_id=report.message_id[:128],
+                reference=(report.reference or "")[:64],
+                status=DeliveryStatus(report.status).value,
+                error_code=report.error_code[:64],
+                error_message=report.error_message,
+                permanent_error=report.permanent,
+                reason=report.reason,
+            )
         logger.info(
-            "Status report from SMS backend %r for unknown message id %r ignored.",
+            "Status report from SMS backend %r for message id %r kept until its send result "
+            "is recorded.",
             alias,
             report.message_id,
         )
         return None
-    new_status = DeliveryStatus(report.status).value
+    _apply_report(
+        delivery,
+        DeliveryStatus(report.status).value,
+        error_code=report.error_code,
+        error_message=report.error_message,
+        permanent=report.permanent,
+        reason=report.reason,
+    )
+    return delivery
+
+
+def _reported_delivery(alias, report):
+    """The delivery a report is about: by the provider's message id, else by our client
+    reference when the provider echoes it (a later part of a long message has its own id)."""
+    deliveries = Delivery.objects.select_related("contact").filter(backend_alias=alias)
+    if report.message_id:
+        found = deliveries.filter(provider_message_id=report.message_id).first()
+        if found is not None:
+            return found
+    if report.reference:
+        try:
+            return deliveries.filter(uuid=uuid.UUID(report.reference)).first()
+        except ValueError:
+            return None
+    return None
+
+
+def _apply_report(delivery, new_status, *, error_code, error_message, permanent, reason):
     earlier = [status for status, rank in RANK.items() if rank < RANK[new_status]]
     fields = {"status": new_status}
     if new_status == Status.FAILED:
         fields |= {
-            "error_code": report.error_code,
-            "error_message": report.error_message,
-            "permanent_error": report.permanent,
+            "error_code": error_code,
+            "error_message": error_message,
+            "permanent_error": permanent,
         }
     if _move(delivery, earlier, **fields):
-        mark_contact(delivery.contact, report.reason, report.error_code)
-    return delivery
+        mark_contact(delivery.contact, reason, error_code)
+
+
+def apply_unmatched_reports(delivery):
+    """Apply the reports kept for ``delivery`` before its send result was recorded."""
+    waiting = UnmatchedDeliveryReport.objects.filter(backend_alias=delivery.backend_alias).filter(
+        Q(provider_message_id=delivery.provider_message_id) | Q(reference=str(delivery.uuid))
+        if delivery.provider_message_id
+        else Q(reference=str(delivery.uuid))
+    )
+    applied = []
+    for report in waiting.order_by("received_at", "pk"):
+        _apply_report(
+            delivery,
+            report.status,
+            error_code=report.error_code,
+            error_message=report.error_message,
+            permanent=report.permanent_error,
+            reason=report.reason,
+        )
+        applied.append(report.pk)
+    UnmatchedDeliveryReport.objects.filter(pk__in=applied).delete()
+    return len(applied)
+
+
+def sweep_unmatched_reports():
+    """Apply the kept reports whose delivery has its result by now (a report that came in
+    while the result was being saved), and delete those older than
+    ``UNMATCHED_REPORT_HOURS``."""
+    waiting = UnmatchedDeliveryReport.objects.all()
+    references = set()
+    for reference in waiting.exclude(reference="").values_list("reference", flat=True):
+        try:
+            references.add(uuid.UUID(reference))
+        except ValueError:
+            continue
+    matched = Delivery.objects.select_related("contact").filter(
+        Q(provider_message_id__in=waiting.values("provider_message_id")) | Q(uuid__in=references)
+    )
+    for delivery in matched.exclude(status__in=NOT_ANSWERED):
+        apply_unmatched_reports(delivery)
+    cutoff = timezone.now() - timedelta(hours=get_setting("UNMATCHED_REPORT_HOURS"))
+    expired, _ = UnmatchedDeliveryReport.objects.filter(received_at__lt=cutoff).delete()
+    if expired:
+        logger.info("Deleted %s status report(s) that matched no SMS delivery.", expired)

@@ -1,6 +1,7 @@
 """Where ``wagtail_grantee_sms`` meets the Wagtail admin."""
 
 from django.contrib import messages
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -57,6 +58,16 @@ def register_delivery_log_actions(actions):
     )
     actions.register_action(
         "wagtail_grantee_sms.delivery_give_up", _("Mark as failed"), _("Checked and marked failed")
+    )
+    actions.register_action(
+        "wagtail_grantee_sms.delivery_accepted_late",
+        _("Accepted late"),
+        _("The provider accepted it after it was set aside for review"),
+    )
+    actions.register_action(
+        "wagtail_grantee_sms.inbound_simulated",
+        _("Simulate an incoming SMS"),
+        _("Incoming SMS simulated"),
     )
 
 
@@ -128,3 +139,26 @@ def warn_about_verification_ceiling(request, menu_items):
         return
     if message := ceiling_message(request.user):
         messages.warning(request, message)
+@hooks.register("register_admin_urls")
+def register_simulate_inbound_url():
+    from .simulate_views import URL_NAME, SimulateInboundView
+
+    return [path("sms/simulate-incoming/", SimulateInboundView.as_view(), name=URL_NAME)]
+
+
+class WorkerBannerPanel(Component):
+    """On the dashboard: the warning of the SMS screens when no background worker runs."""
+
+    name = "wagtail_grantee_sms_worker"
+    template_name = "wagtail_grantee_sms/admin/worker_banner.html"
+    order = 50  # above the lists: nothing is sent until it is solved
+
+    def get_context_data(self, parent_context):
+        from .templatetags.wagtail_grantee_sms_admin import worker_banner_context
+
+        return worker_banner_context(parent_context["request"])
+
+
+@hooks.register("construct_homepage_panels")
+def add_worker_banner(request, panels):
+    panels.append(WorkerBannerPanel())

@@ -3,8 +3,11 @@
 Each request is authenticated the provider's way (the backend's ``validate_webhook``) before
 anything is read or stored: a forged or unsigned request gets 403 and changes nothing. An
 unknown backend alias, or a backend that takes no such webhook, gets 404; a payload the
-backend cannot read gets 400. The views are thin: ``sending.apply_delivery_report`` and
-``inbound.receive`` do the work.
+backend cannot read gets 400: too large or too deeply nested JSON, a list where a single value
+belongs, a body of a type the provider never sends (``backends.base.webhook_params``). The
+secrets that authenticate a request (``?token=``, signatures) are never stored or logged:
+``inbound`` stores the payload without them. The views are thin:
+``sending.apply_delivery_report`` and ``inbound.receive`` do the work.
 """
 
 import logging
@@ -39,17 +42,17 @@ def handle_webhook(request, alias, kind, apply):
     backend = get_backend(alias)
     if not backend.receives_webhooks:
         raise Http404("This SMS backend takes no webhooks.")
+    parse = backend.parse_status_webhook if kind == "status" else backend.parse_inbound_webhook
     try:
         backend.validate_webhook(request)
+        items = parse(request)
     except WebhookAuthenticationFailed as error:
         logger.warning("Refused a %s webhook for SMS backend %r: %s", kind, alias, error)
         return HttpResponseForbidden()
-    parse = backend.parse_status_webhook if kind == "status" else backend.parse_inbound_webhook
-    try:
-        items = parse(request)
     except NotImplementedError as error:
         raise Http404("This SMS backend takes no such webhook.") from error
     except ValueError as error:
+        # The error says what is wrong with the payload, never what it holds.
         logger.warning("Unreadable %s webhook for SMS backend %r: %s", kind, alias, error)
         return HttpResponseBadRequest()
     for item in items:

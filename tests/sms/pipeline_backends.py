@@ -84,3 +84,20 @@ def configure(settings, backend="wagtail_grantee_sms.backends.locmem.SMSBackend"
         "BACKENDS": {"default": {"BACKEND": backend}},
         **extra,
     }
+
+
+# Called with each accepted ``SendResult`` of ``SlowAnswerBackend`` after the provider took
+# the message and before the answer reaches the pipeline: what happens elsewhere meanwhile.
+meanwhile = []
+
+
+class SlowAnswerBackend(WebhookBackend):
+    """A provider whose answer to a send is slower than something else (a status report
+    through the webhook, a recovery run after ``SENDING_TIMEOUT``)."""
+
+    def send_messages(self, messages):
+        results = super().send_messages(messages)
+        for result in results:
+            for event in meanwhile:
+                event(result)
+        return results

@@ -127,7 +127,8 @@ def test_ya_from_a_pending_contact_is_passed_on_as_a_reply(announced):
     message = receive(contact, "Ya")
 
     assert announced == [message]
-    assert message.action == InboundMessage.Action.NONE
+    # Not an opt-in: the verification reply verified the contact, and the inbox says so.
+    assert message.action == InboundMessage.Action.VERIFIED
     assert not Delivery.objects.filter(purpose="opt_in_confirmation").exists()
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "SMSBackendError",
     "SendResult",
     "WebhookAuthenticationFailed",
+    "aliases_with",
     "get_backend",
     "get_backend_class",
     "get_backend_settings",
@@ -95,6 +96,20 @@ def get_backend_class(dotted_path):
     if not (isinstance(backend_class, type) and issubclass(backend_class, BaseSMSBackend)):
         raise InvalidBackendError(f"{dotted_path!r} is not an SMS backend class.")
     return backend_class
+
+
+def aliases_with(attribute):
+    """The aliases of the configured backends whose class has ``attribute`` true (those that
+    cannot be loaded are skipped: the system checks report them)."""
+    aliases = []
+    for alias in get_setting("BACKENDS"):
+        try:
+            backend_class = get_backend_class(get_backend_settings(alias)["BACKEND"])
+        except InvalidBackendError:
+            continue
+        if getattr(backend_class, attribute):
+            aliases.append(alias)
+    return aliases
 
 
 def resolve_option(alias, name, value):

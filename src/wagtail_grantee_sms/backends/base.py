@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from urllib.parse import urlencode
 
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import HttpResponse
@@ -110,6 +111,7 @@ class DeliveryReport:
 
     message_id: str
     status: DeliveryStatus
+    reference: str = ""  # our OutgoingSMS.reference, from providers that echo it
     error_code: str = ""
     error_message: str = ""
     permanent: bool = False
@@ -260,6 +262,10 @@ class BaseSMSBackend(ABC):
     #: Whether the provider calls this backend's webhooks (then a secret is checked for).
     receives_webhooks = False
 
+    #: Whether superusers may simulate incoming SMS through it in the admin: for the backends
+    #: that stand in for a provider (console, file, locmem), where no SMS can come in at all.
+    simulated_inbound = False
+
     def has_webhook_secret(self):
         """Whether webhook requests can be authenticated (the system check warns if not)."""
         return bool(self.webhook_secret)
@@ -300,8 +306,16 @@ class BaseSMSBackend(ABC):
         """The site's public base URL as providers see it, or ""."""
         return (self.webhook_base_url or get_setting("WEBHOOK_BASE_URL")).rstrip("/")
 
+    def signs_webhooks(self):
+        """Whether the provider signs its webhook requests (then no token is put in URLs)."""
+        return False
+
     def status_callback_url(self):
-        """The absolute URL of this backend's status webhook, if the base URL is known."""
+        """The absolute URL of this backend's status webhook, if the base URL is known.
+
+        A backend authenticated by its ``webhook_secret`` (no signatures) gets the secret as
+        ``?token=`` in the URL, so that the reports sent to it are accepted.
+        """
         base = self.base_url()
         if not base:
             return ""
@@ -309,6 +323,8 @@ class BaseSMSBackend(ABC):
             path = reverse("wagtail_grantee_sms:status-webhook", args=[self.alias])
         except NoReverseMatch:
             return ""
+        if self.webhook_secret and not self.signs_webhooks():
+            path += "?" + urlencode({"token": self.webhook_secret})
         return base + path
 
     def webhook_url(self, request):
@@ -340,18 +356,96 @@ class BaseSMSBackend(ABC):
         return []
 
 
-def webhook_params(request):
-    """The parameters of a webhook request as one flat dict: JSON body, form or query."""
-    if request.content_type == "application/json":
-        try:
-            payload = json.loads(request.body or b"{}")
-        except ValueError as error:
-            raise ValueError("The webhook body is not valid JSON.") from error
-        if not isinstance(payload, dict):
-            raise ValueError("The webhook body is not a JSON object.")
-        return payload
-    source = request.POST if request.method == "POST" else request.GET
-    return source.dict()
+# Webhook payloads are small and flat; anything bigger or deeper is not from a provider.
+WEBHOOK_MAX_BYTES = 64 * 1024
+WEBHOOK_MAX_DEPTH = 8
+
+# Parameters that authenticate a webhook request: never stored (see ``without_secrets``).
+SECRET_PARAMS = frozenset(
+    {"token", "sig", "signature", "api_key", "api-key", "apikey", "password", "passkey",
+     "userkey", "secret", "auth_token"}
+)  # fmt: skip
+
+
+def load_json(body, *, max_bytes=WEBHOOK_MAX_BYTES, max_depth=WEBHOOK_MAX_DEPTH):
+    """Parse a JSON request body that nobody has authenticated yet.
+
+    Raises ``ValueError`` (never ``RecursionError`` or ``MemoryError``) for a body larger
+    than ``max_bytes``, nested deeper than ``max_depth`` or not valid JSON. The depth is
+    counted before parsing, so a deeply nested body costs one pass over its bytes.
+    """
+    if len(body) > max_bytes:
+        raise ValueError(f"The webhook body is larger than {max_bytes} bytes.")
+    try:
+        text = body.decode() if isinstance(body, bytes) else body
+    except UnicodeDecodeError as error:
+        raise ValueError("The webhook body is not UTF-8.") from error
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise ValueError(f"The webhook body is nested deeper than {max_depth} levels.")
+        elif char in "]}":
+            depth -= 1
+    try:
+        return json.loads(text or "{}")
+    except ValueError as error:
+        raise ValueError("The webhook body is not valid JSON.") from error
+
+
+def flat_params(payload):
+    """A JSON object of single values as a dict of strings, as a form would give it.
+
+    Numbers become their text and ``null`` an empty string; a list or an object as a value
+    is no field a provider sends: ``ValueError``.
+    """
+    if not isinstance(payload, dict):
+        raise ValueError("The webhook body is not a JSON object.")
+    params = {}
+    for name, value in payload.items():
+        if isinstance(value, (dict, list)):
+            raise ValueError(f"The webhook field {name!r} is not a single value.")
+        if value is None:
+            value = ""
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        params[name] = str(value)
+    return params
+
+
+def webhook_params(request, *, accept_json=True):
+    """The parameters of a webhook request as one flat dict of strings: the form of a POST,
+    the query of a GET, or (``accept_json``) the JSON object of a POST.
+
+    What is read is exactly what a backend's ``validate_webhook`` checks: a POST is read from
+    its body only (never its query string), a GET from its query only (never a body). Any
+    other body raises ``ValueError`` (the view answers 400).
+    """
+    if request.method == "GET":
+        return request.GET.dict()
+    if request.content_type == "application/json" and accept_json:
+        return flat_params(load_json(request.body))
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return request.POST.dict()
+    if not request.body:
+        return {}
+    raise ValueError(f"A webhook body of type {request.content_type!r} is not accepted.")
+
+
+def without_secrets(params):
+    """``params`` without the parameters that authenticate a request (``SECRET_PARAMS``),
+    for storing or logging what a provider sent."""
+    return {name: value for name, value in params.items() if str(name).lower() not in SECRET_PARAMS}
 
 
 def parse_timestamp(value, tz=UTC):

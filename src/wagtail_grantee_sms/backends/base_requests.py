@@ -119,15 +119,22 @@ class RequestsSMSBackend(BaseSMSBackend):
             )
         return response
 
-    def json(self, response):
-        """The JSON body of ``response``; an unreadable one is an ``SMSBackendError``."""
+    def json(self, response, *, object_only=True):
+        """The JSON in the body of ``response``, an object unless not ``object_only``; anything
+        else is an ``SMSBackendError`` (``maybe_sent``: the gateway may have taken the message
+        all the same)."""
+        host = urlsplit(response.url or "").hostname
         try:
-            return response.json()
-        except ValueError as error:
-            host = urlsplit(response.url or "").hostname
+            payload = response.json()
+        except (ValueError, RecursionError) as error:
             raise SMSBackendError(
                 f"{host} answered HTTP {response.status_code} with a body that is not JSON."
             ) from error
+        if object_only and not isinstance(payload, dict):
+            raise SMSBackendError(
+                f"{host} answered HTTP {response.status_code} with JSON that is not an object."
+            )
+        return payload
 
     def log_result(self, result):
         if result.accepted:

@@ -12,6 +12,8 @@ from .base import BaseSMSBackend
 
 
 class SMSBackend(BaseSMSBackend):
+    simulated_inbound = True  # nothing can come in otherwise
+
     def __init__(self, *, stream=None, **kwargs):
         super().__init__(**kwargs)
         self.stream = stream or sys.stdout

@@ -170,7 +170,7 @@ class SMSBackend(RequestsSMSBackend):
             succeeded = re.search(self.success_regex, text) is not None
         payload = None
         if self.success_json_path or self.message_id_json_path:
-            payload = self.json(response)
+            payload = self.json(response, object_only=False)
         if succeeded and self.success_json_path:
             found = lookup(payload, self.success_json_path)
             succeeded = str(found) == str(self.success_json_value)

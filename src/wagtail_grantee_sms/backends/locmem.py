@@ -34,6 +34,8 @@ def fail(number, *, code="21211", message="Invalid number", permanent=True):
 
 
 class SMSBackend(BaseSMSBackend):
+    simulated_inbound = True  # nothing can come in otherwise
+
     default_options = {
         # Deduplicate client references like some providers do (for tests of resends).
         "idempotent_references": False,

@@ -12,9 +12,9 @@ sorted by name.
 import base64
 import hashlib
 import hmac
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils.crypto import constant_time_compare
 
 from .base import (
@@ -23,6 +23,7 @@ from .base import (
     DeliveryReport,
     DeliveryStatus,
     InboundSMS,
+    SMSBackendError,
     WebhookAuthenticationFailed,
     normalise_sender,
     parse_amount,
@@ -31,6 +32,9 @@ from .base import (
 from .base_requests import RequestsSMSBackend
 
 API_URL = "https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Messages.json"
+
+# Bodies whose fields the signature covers (Twilio posts the first).
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 # Twilio's MessageStatus values, normalised.
 STATUSES = {
@@ -94,13 +98,20 @@ class SMSBackend(RequestsSMSBackend):
     def has_webhook_secret(self):
         return True  # Twilio signs with the Auth Token, which sending needs anyway
 
+    def signs_webhooks(self):
+        return True
+
     def send_message(self, message):
         data = {"To": message.to, "Body": message.body}
         if message.sender or self.from_number:
             data["From"] = message.sender or self.from_number
         if self.messaging_service_sid and not message.sender:
             data["MessagingServiceSid"] = self.messaging_service_sid
-        callback = self.status_callback or self.status_callback_url()
+        callback = self.status_callback
+        if not callback and (callback := self.status_callback_url()) and message.reference:
+            # Twilio's reports do not echo a client reference; in the (signed) URL they do, so
+            # a report that overtakes the send result still finds its delivery.
+            callback += ("&" if "?" in callback else "?") + urlencode({"ref": message.reference})
         if callback:
             data["StatusCallback"] = callback
         response = self.request(
@@ -118,15 +129,20 @@ class SMSBackend(RequestsSMSBackend):
                 text=payload.get("message", ""),
                 permanent=code not in TRANSIENT_ERRORS,
             )
-        details = {"currency": (payload.get("price_unit") or "").upper()}
-        if payload.get("num_segments"):
-            details["segments"] = int(payload["num_segments"])
+        message_id = payload.get("sid")
+        if not isinstance(message_id, str) or not message_id:
+            # Twilio took the request but its answer names no message: it may have gone out.
+            raise SMSBackendError("Twilio accepted the request but its answer has no message sid.")
+        details = {"currency": str(payload.get("price_unit") or "").upper()}
+        segments = str(payload.get("num_segments") or "")
+        if segments.isdigit() and int(segments):
+            details["segments"] = int(segments)
         # Twilio reports what was charged as a negative amount, often only later.
         details["price"] = parse_amount(payload.get("price"))
         return self.accepted(
             message,
-            message_id=payload["sid"],
-            status=STATUSES.get(payload.get("status"), DeliveryStatus.ACCEPTED),
+            message_id=message_id,
+            status=STATUSES.get(str(payload.get("status")), DeliveryStatus.ACCEPTED),
             **details,
         )
 
@@ -141,23 +157,35 @@ class SMSBackend(RequestsSMSBackend):
         return base64.b64encode(digest).decode()
 
     def validate_webhook(self, request):
+        # Twilio posts forms (or calls GET, signing the URL alone) and never sends JSON: a
+        # signed GET URL replayed as a POST with another body must not pass for Twilio's.
+        if request.method == "POST" and request.content_type not in FORM_TYPES:
+            raise WebhookAuthenticationFailed(
+                f"Twilio never posts {request.content_type!r} bodies."
+            )
         presented = request.headers.get("X-Twilio-Signature", "")
         # Twilio signs the URL as it was configured: with or without the default port.
         candidates = url_with_and_without_port(self.webhook_url(request))
+        signed_fields = request.POST if request.method == "POST" else QueryDict()
         if not presented or not any(
-            constant_time_compare(presented, self.signature(url, request.POST))
+            constant_time_compare(presented, self.signature(url, signed_fields))
             for url in candidates
         ):
             raise WebhookAuthenticationFailed("Wrong or missing X-Twilio-Signature.")
 
+    def params(self, request):
+        """What Twilio sent: exactly what the signature covers."""
+        return webhook_params(request, accept_json=False)
+
     def parse_status_webhook(self, request):
-        params = webhook_params(request)
+        params = self.params(request)
         code = params.get("ErrorCode", "")
         status = STATUSES.get(params.get("MessageStatus", ""), DeliveryStatus.ACCEPTED)
         return [
             DeliveryReport(
                 message_id=params.get("MessageSid", ""),
                 status=status,
+                reference=request.GET.get("ref", ""),  # from our callback URL, signed
                 error_code=code,
                 error_message=params.get("ErrorMessage", ""),
                 permanent=status == DeliveryStatus.FAILED and code not in TRANSIENT_ERRORS,
@@ -167,7 +195,7 @@ class SMSBackend(RequestsSMSBackend):
         ]
 
     def parse_inbound_webhook(self, request):
-        params = webhook_params(request)
+        params = self.params(request)
         return [
             InboundSMS(
                 sender=normalise_sender(params.get("From", "")),

@@ -122,6 +122,9 @@ class SMSBackend(RequestsSMSBackend):
     def has_webhook_secret(self):
         return bool(self.signature_secret or self.webhook_secret)
 
+    def signs_webhooks(self):
+        return bool(self.signature_secret)
+
     def send_message(self, message):
         measured = self.measure(message)
         data = {
@@ -196,6 +199,7 @@ class SMSBackend(RequestsSMSBackend):
             DeliveryReport(
                 message_id=params.get("messageId", ""),
                 status=status,
+                reference=params.get("client-ref", ""),
                 error_code=code if code not in ("", "0") else "",
                 permanent=failed and code not in TRANSIENT_RECEIPT_ERRORS,
                 reason=self.receipt_reasons.get(code, "") if failed else "",

@@ -1,5 +1,5 @@
 from .contacts import Contact, ContactGroup, VerificationCode, VerificationMessages
-from .messages import Delivery, InboundMessage, SendRateBucket
+from .messages import Delivery, InboundMessage, SendRateBucket, UnmatchedDeliveryReport
 from .signup import SignupPage, SignupRequest
 
 __all__ = [
@@ -10,6 +10,7 @@ __all__ = [
     "SendRateBucket",
     "SignupPage",
     "SignupRequest",
+    "UnmatchedDeliveryReport",
     "VerificationCode",
     "VerificationMessages",
 ]

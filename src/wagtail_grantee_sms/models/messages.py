@@ -64,6 +64,14 @@ class Delivery(models.Model):
         blank=True,
         help_text=_("When the last attempt took the message to hand it to the provider."),
     )
+    answered_late_at = models.DateTimeField(
+        _("provider answered late at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the provider's answer arrived after the message had been set aside for review."
+        ),
+    )
     segments = models.PositiveSmallIntegerField(_("segments"), null=True, blank=True)
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=5, null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
@@ -91,13 +99,42 @@ class Delivery(models.Model):
         return phones.mask(self.phone)
 
 
+class UnmatchedDeliveryReport(models.Model):
+    """A provider's status report that came before the answer to the send was recorded.
+
+    A fast provider can report "delivered" (or "the number opted out") while the worker is
+    still saving its answer. Such a report waits here and is applied as soon as the delivery
+    knows its provider's message id (``sending``); what is still unmatched after
+    ``UNMATCHED_REPORT_HOURS`` is deleted.
+    """
+
+    backend_alias = models.CharField(max_length=50)
+    provider_message_id = models.CharField(max_length=128)
+    reference = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    permanent_error = models.BooleanField(default=False)
+    reason = models.CharField(max_length=32, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("unmatched status report")
+        verbose_name_plural = _("unmatched status reports")
+        indexes = [models.Index(fields=["backend_alias", "provider_message_id"])]
+
+    def __str__(self):
+        return f"{self.backend_alias}: {self.provider_message_id} {self.status}"
+
+
 class InboundMessage(models.Model):
     """An SMS someone sent to one of the site's numbers: the inbox."""
 
     class Action(models.TextChoices):
-        NONE = "", _("None")
+        NONE = "", _("No action")  # the inbox's filter; the message itself shows "—"
         OPT_OUT = "opt_out", _("Opted out")
         OPT_IN = "opt_in", _("Opted back in")
+        VERIFIED = "verified", _("Verified the contact")
 
     backend_alias = models.CharField(_("SMS backend"), max_length=50)
     sender = models.CharField(_("from"), max_length=32)
@@ -135,6 +172,12 @@ class InboundMessage(models.Model):
     @property
     def masked_sender(self):
         return phones.mask(self.sender)
+
+    def get_action_display(self):
+        """What the message did, in words; "—" when it did nothing (not "None")."""
+        if not self.action:
+            return "—"
+        return str(dict(self.Action.choices).get(self.action, self.action))
 
 
 class SendRateBucket(models.Model):
