@@ -17,9 +17,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
-from . import phones
+from . import phones, suppression
 from .conf import get_setting
-from .models import Contact, VerificationCode, VerificationMessages
+from .models import Contact, ContactNotVerifiable, VerificationCode, VerificationMessages
 
 logger = logging.getLogger(__name__)
 
@@ -94,19 +94,22 @@ def opt_in(contact, *, reason=""):
     contact can do this (there is no admin path back from opted out), and a contact an admin
     blocked stays blocked.
     """
-    changed = transition(
-        contact,
-        Status.VERIFIED,
-        action="wagtail_grantee_sms.opt_in",
-        via=VIA_SMS_KEYWORD,
-        reason=reason,
-        allowed_from=set(Status) - {Status.BLOCKED},
-    )
-    if changed:
-        contact.consent_source = Contact.ConsentSource.SMS_KEYWORD
-        contact.consent_given_at = timezone.now()
-        contact.save(update_fields=["consent_source", "consent_given_at", "updated_at"])
-    return changed
+    if contact.status == Status.VERIFIED:
+        return False
+    if contact.status == Status.BLOCKED:
+        raise TransitionNotAllowed(f"{contact.status} → {Status.VERIFIED}")
+    with transaction.atomic():
+        # The person's own keyword lifts its opt-out, and is its consent: both come first,
+        # as a contact becomes verified only unsuppressed and with consent on record.
+        suppression.unsuppress(contact.phone)
+        contact.record_consent(Contact.ConsentSource.SMS_KEYWORD)
+        return transition(
+            contact,
+            Status.VERIFIED,
+            action="wagtail_grantee_sms.opt_in",
+            via=VIA_SMS_KEYWORD,
+            reason=reason,
+        )
 
 
 def mark_invalid(contact, *, reason="", via=VIA_PROVIDER):
@@ -211,6 +214,10 @@ def start_verification(contact, method=METHOD_CODE, *, user=None, via=VIA_ADMIN)
     _require_method(method)
     if contact.status not in VERIFIABLE:
         raise TransitionNotAllowed(f"{contact.status} → {Status.PENDING}")
+    try:
+        contact.check_verifiable()
+    except ContactNotVerifiable as error:
+        raise VerificationError(error.message) from error
     messages = VerificationMessages.load()
     with transaction.atomic():
         _check_send_rate(contact)

@@ -23,7 +23,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.log_actions import LogContext
 
 from . import forms, importing, verification
-from .models import Contact
+from .models import Contact, ContactNotVerifiable
 
 # ---------------------------------------------------------------------------------------------
 # Actions on one contact
@@ -76,7 +76,8 @@ class ContactActionView(WagtailAdminTemplateMixin, FormView):
         try:
             with LogContext(user=self.request.user):
                 self.perform(form)
-        except verification.VerificationError as error:
+        except (verification.VerificationError, ContactNotVerifiable) as error:
+            self.contact.refresh_from_db()
             form.add_error(None, error.message)
             return self.form_invalid(form)
         except verification.TransitionNotAllowed:
