@@ -119,7 +119,12 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportMappingForm(forms.Form):
-    """Which column holds which field, and how to import."""
+    """Which column holds which field, and how to import.
+
+    The options a user may not use are not in the form at all: updating existing contacts
+    needs ``change_contact``, importing as verified needs ``verify_contact``; ``importing``
+    checks both again when it writes.
+    """
 
     group = forms.ModelChoiceField(
         label=_("Add the contacts to the group"),
@@ -131,16 +136,37 @@ class ImportMappingForm(forms.Form):
         choices=Contact.ConsentSource.choices,
         initial=Contact.ConsentSource.IMPORT,
         help_text=_(
-            "Imported contacts are unverified, whatever you choose: consent on a form does "
-            "not prove the number. Send them a verification SMS afterwards."
+            "Recorded on each new contact, with the time of the import and your name. New "
+            "contacts arrive unverified, whatever you choose here: send them a verification "
+            "SMS afterwards. Numbers that asked not to receive SMS are not imported."
         ),
     )
+    create_groups = forms.BooleanField(
+        label=_("Create the groups that the file names and that do not exist yet"),
+        help_text=_("“Check the rows” lists them. Without this, such a file is not imported."),
+        required=False,
+    )
     update_existing = forms.BooleanField(
-        label=_("Update contacts that already exist (name, language, groups)"), required=False
+        label=_("Update contacts that already exist (name, language, groups)"),
+        help_text=_("Their status, number and consent stay as they are."),
+        required=False,
+    )
+    import_verified = forms.BooleanField(
+        label=_("Import the new contacts as verified"),
+        help_text=_(
+            "Only when each of these people proved this number to your organisation and agreed "
+            "to receive SMS, for example by sending a keyword from it. Your name is recorded "
+            "on each contact's history."
+        ),
+        required=False,
     )
 
-    def __init__(self, *args, headers, initial_mapping=None, **kwargs):
+    def __init__(self, *args, headers, user, initial_mapping=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not user.has_perm("wagtail_grantee_sms.change_contact"):
+            del self.fields["update_existing"]
+        if not user.has_perm("wagtail_grantee_sms.verify_contact"):
+            del self.fields["import_verified"]
         column_choices = [("", _("(not in the file)"))] + [
             (str(index), header or _("Column %(n)d") % {"n": index + 1})
             for index, header in enumerate(headers)
