@@ -130,6 +130,10 @@ def read_table(fileobj, filename):
     if len(table) - 1 > limits.rows:
         raise limits.too_many_rows()
     headers, rows = table[0], table[1:]
+    if not rows:
+        raise ImportFileError(
+            gettext("The file has no contacts: only one row, which should name the columns.")
+        )
     return headers, rows
 
 
@@ -250,6 +254,7 @@ def _check_xlsx_archive(fileobj, limits):
                 )
                 % {"size": limits.unzipped_size // 2**20}
             )
+        declared_cells = 0
         for info in infos:
             if not info.filename.startswith("xl/worksheets/") or info.is_dir():
                 continue
@@ -264,11 +269,50 @@ def _check_xlsx_archive(fileobj, limits):
             if not match:
                 continue
             last_column = match.group(2) or match.group(1) or "A"
-            if _column_number(last_column.decode()) > limits.columns:
+            columns = _column_number(last_column.decode())
+            if columns > limits.columns:
                 raise limits.too_many_columns()
-            if match.group(3) and int(match.group(3)) > limits.rows + 1:
+            rows = int(match.group(3) or 1)
+            if rows > limits.rows + 1:
                 raise limits.too_many_rows()
+            declared_cells += rows * columns
+        # openpyxl reads every shared string before the first row (about 30 µs each), so
+        # there may be no more of them than the sheets have cells, nor than a table within
+        # the limits of rows and of STRINGS_PER_ROW columns of text would need.
+        max_strings = (limits.rows + 1) * STRINGS_PER_ROW
+        if declared_cells:
+            max_strings = min(max_strings, declared_cells)
+        if _count_shared_strings(archive, infos, max_strings) > max_strings:
+            raise ImportFileError(
+                gettext("The workbook holds more text than its sheet can show; it is refused.")
+            )
     fileobj.seek(0)
+
+
+# See _check_xlsx_archive: a 20,000-row table of 10 text columns is the most shared strings
+# a workbook may hold.
+STRINGS_PER_ROW = 10
+SHARED_STRING = re.compile(rb"<(?:\w+:)?si[\s>/]")
+
+
+def _count_shared_strings(archive, infos, stop_after):
+    """How many shared strings the workbook holds (counting stops past ``stop_after``)."""
+    count = 0
+    for info in infos:
+        if not info.filename.lower().endswith("sharedstrings.xml"):
+            continue
+        tail = b""
+        with archive.open(info) as part:
+            while chunk := part.read(1 << 20):
+                data = tail + chunk
+                # A tag that starts in the last bytes is counted with the next chunk.
+                end = max(len(data) - 8, 0)
+                count += sum(1 for match in SHARED_STRING.finditer(data) if match.start() < end)
+                tail = data[end:]
+                if count > stop_after:
+                    return count
+        count += len(SHARED_STRING.findall(tail))
+    return count
 
 
 def _read_xlsx(fileobj, limits):
