@@ -10,6 +10,7 @@ from . import phones
 from .conf import get_setting
 from .importing import FIELDS as IMPORT_FIELDS
 from .models import Contact, ContactGroup
+from .models.suppression import is_suppressed
 
 
 def can_see_full_phone(user):
@@ -42,7 +43,31 @@ class ContactForm(WagtailAdminModelForm):
         raw = self.cleaned_data["phone"]
         if self.hides_phone and raw == self.instance.masked_phone:
             return self.instance.phone
-        return phones.normalise(raw, mobile_only=True)
+        phone = phones.normalise(raw, mobile_only=True)
+        if phone != self.instance.phone and is_suppressed(phone):
+            raise ValidationError(self.refusal(_(
+                "This number asked not to receive SMS. It can be added again once the person "
+                "sends an opt-in keyword such as START from it."
+            )))  # fmt: skip
+        return phone
+
+    def refusal(self, reason):
+        """``reason``, or for a user who may not see full numbers, one message for every reason
+        a valid number is refused, so the form does not confirm someone else's number."""
+        if self.for_user and not can_see_full_phone(self.for_user):
+            return _(
+                "This number cannot be used: it belongs to another contact, or it asked not to "
+                "receive SMS."
+            )
+        return reason
+
+    def validate_unique(self):
+        super().validate_unique()
+        errors = self.errors.get("phone")
+        if errors and any(e.code == "unique" for e in errors.as_data()):
+            self.errors["phone"] = self.error_class(
+                [self.refusal(Contact._meta.get_field("phone").error_messages["unique"])]
+            )
 
     def save(self, commit=True):
         contact = super().save(commit=False)

@@ -1,10 +1,11 @@
 """The SMS app's admin screens, grouped under one "SMS" menu item."""
 
+import contextlib
 import re
 
 import phonenumbers
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -50,8 +51,14 @@ class ContactIndexView(IndexView):
         if not self.is_searching:
             return queryset
         query = Q(name__icontains=self.search_query)
-        if digits := search_digits(self.search_query):
-            query |= Q(phone__contains=digits)
+        if can_see_full_phone(self.request.user):
+            if digits := search_digits(self.search_query):
+                query |= Q(phone__contains=digits)
+        else:
+            # A complete number only: parts of a number would rebuild a hidden one digit by
+            # digit.
+            with contextlib.suppress(ValidationError):
+                query |= Q(phone=phones.normalise(self.search_query))
         return queryset.filter(query)
 
     @cached_property
