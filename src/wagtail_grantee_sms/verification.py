@@ -94,21 +94,21 @@ def opt_in(contact, *, reason=""):
     contact can do this (there is no admin path back from opted out), and a contact an admin
     blocked stays blocked.
     """
-    if contact.status == Status.VERIFIED:
-        return False
-    if contact.status == Status.BLOCKED:
-        raise TransitionNotAllowed(f"{contact.status} → {Status.VERIFIED}")
     with transaction.atomic():
-        # The person's own keyword lifts its opt-out, and is its consent: both come first,
-        # as a contact becomes verified only unsuppressed and with consent on record.
-        suppression.unsuppress(contact.phone)
-        contact.record_consent(Contact.ConsentSource.SMS_KEYWORD)
+        if contact.status not in (Status.VERIFIED, Status.BLOCKED):
+            # The consent is recorded before the status changes: never verified without it.
+            contact.consent_source = Contact.ConsentSource.SMS_KEYWORD
+            contact.consent_given_at = timezone.now()
+            contact.save(update_fields=["consent_source", "consent_given_at", "updated_at"])
+            # The person's own keyword is the one thing that lifts its opt-out.
+            suppression.unsuppress(contact.phone)
         return transition(
             contact,
             Status.VERIFIED,
             action="wagtail_grantee_sms.opt_in",
             via=VIA_SMS_KEYWORD,
             reason=reason,
+            allowed_from=set(Status) - {Status.BLOCKED},
         )
 
 
