@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
@@ -154,6 +154,23 @@ class ContactIndexView(IndexView):
                 if name in row:
                     row[name] = getattr(item, f"get_{name}_display")()
         return row
+
+    def stream_csv(self, queryset):
+        # The CSV is written after the view returned, when the admin's language and time zone
+        # are no longer active: each line is written with the ones of this request.
+        lines = super().stream_csv(queryset)
+        language = translation.get_language()
+        zone = timezone.get_current_timezone()
+
+        def localised():
+            while True:
+                with translation.override(language), timezone.override(zone):
+                    line = next(lines, None)
+                if line is None:
+                    return
+                yield line
+
+        return localised()
 
     def get_heading(self, queryset, field):
         if self.export_codes:
