@@ -288,3 +288,27 @@ def test_command_imports_into_a_group_with_a_consent_source(tmp_path):
     group = ContactGroup.objects.get(name="Relawan 2012")
     assert group.contacts.count() == 3
     assert set(Contact.objects.values_list("consent_source", flat=True)) == {"in_person"}
+
+
+def test_command_refuses_to_create_unknown_groups_unless_asked(tmp_path):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "kontak.csv"
+    path.write_text("nama,no hp,grup\nAni,0812 3456 7890,Relawan\n")
+
+    with pytest.raises(CommandError, match="groups that do not exist yet: Relawan"):
+        call_command("import_contacts", path, stdout=io.StringIO())
+    assert not Contact.objects.exists()
+
+
+def test_command_imports_verified_only_with_the_verified_flag(tmp_path):
+    path = tmp_path / "kontak.csv"
+    path.write_text("nama,no hp\nAni,0812 3456 7890\n")
+
+    call_command("import_contacts", path, "--consent", "sms_keyword", stdout=io.StringIO())
+    assert Contact.objects.get().status == Contact.Status.UNVERIFIED
+
+    Contact.objects.all().delete()
+    call_command("import_contacts", path, "--consent", "sms_keyword", "--verified",
+                 stdout=io.StringIO())  # fmt: skip
+    assert Contact.objects.get().status == Contact.Status.VERIFIED

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('digest', models.CharField(max_length=64, unique=True)),
-                ('source', models.CharField(choices=[('opt_out', 'A contact opted out'), ('unknown_sender', 'Opt-out keyword from a number that is no contact'), ('provider', 'The provider reported an opt-out')], max_length=20, verbose_name='source')),
+                ('source', models.CharField(choices=[('opt_out', 'A contact opted out'), ('unknown_sender', 'Opt-out keyword from a number that is no contact')], max_length=20, verbose_name='source')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
             ],
             options={

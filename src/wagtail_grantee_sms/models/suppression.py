@@ -23,7 +23,6 @@ class SuppressedNumber(models.Model):
     class Source(models.TextChoices):
         OPT_OUT = "opt_out", _("A contact opted out")
         UNKNOWN_SENDER = "unknown_sender", _("Opt-out keyword from a number that is no contact")
-        PROVIDER = "provider", _("The provider reported an opt-out")
 
     digest = models.CharField(max_length=64, unique=True)
     source = models.CharField(_("source"), max_length=20, choices=Source)
