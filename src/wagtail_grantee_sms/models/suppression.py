@@ -7,6 +7,8 @@ asks for by keyword (the confirmation of an opt-out or opt-in), cannot be import
 as verified, and leaves the list only when the person sends an opt-in keyword.
 """
 
+import contextlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -15,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import phones
 from ..conf import get_setting
+from .fields import E164
 
 KEY_SALT = "wagtail_grantee_sms.suppression"
 
@@ -38,10 +41,10 @@ class SuppressedNumber(models.Model):
 
 def number_digest(phone):
     """The keyed hash the list knows ``phone`` by (any spelling of one number gives one hash)."""
-    try:
-        phone = phones.normalise(phone)
-    except ValidationError:
-        phone = str(phone or "").strip()
+    phone = str(phone or "").strip()
+    if not E164.match(phone):  # an E.164 number normalises to itself
+        with contextlib.suppress(ValidationError):
+            phone = phones.normalise(phone)
     key = get_setting("SUPPRESSION_KEY") or settings.SECRET_KEY
     return salted_hmac(KEY_SALT, phone, secret=key, algorithm="sha256").hexdigest()
 
