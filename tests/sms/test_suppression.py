@@ -157,3 +157,26 @@ def test_the_admin_shows_why_a_suppressed_contact_cannot_be_marked_verified(clie
     assert "asked not to receive SMS" in response.content.decode()
     contact.refresh_from_db()
     assert contact.status == Status.UNVERIFIED
+
+
+def test_a_suppressed_number_signing_up_gets_no_sms_and_is_not_verified(sms_outbox):
+    from wagtail_grantee_sms import signup
+
+    suppression.suppress(NUMBER)
+
+    signup.sign_up(name="Ani", phone=NUMBER, language="id", consent_note="Saya setuju")
+
+    contact = Contact.objects.get(phone=NUMBER)
+    assert contact.status == Status.UNVERIFIED
+    assert sms_outbox == []
+    assert not signup.confirm(NUMBER, "123456")
+
+
+def test_an_opt_out_reported_by_the_provider_is_remembered():
+    contact = ContactFactory(phone=NUMBER, status=Status.VERIFIED)
+
+    sending.mark_contact(contact, "opted_out", "provider says STOP")
+
+    contact.refresh_from_db()
+    assert contact.status == Status.OPTED_OUT
+    assert suppression.is_suppressed(NUMBER)
