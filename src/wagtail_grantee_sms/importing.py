@@ -512,6 +512,11 @@ def run_import(plan, *, consent_source=Contact.ConsentSource.IMPORT, verified=Fa
     fields, which keeps a 10,000-row import fast.)
     """
     check_allowed(plan, user=user, verified=verified, create_groups=create_groups)
+    if not consent_source:
+        # bulk_create skips Contact.save(), whose guard would refuse this.
+        raise ImportNotAllowed(
+            gettext("Say how these people gave their consent."), "consent_source"
+        )
     status = Contact.Status.VERIFIED if verified else Contact.Status.UNVERIFIED
     now = timezone.now()
     through = Contact.groups.through

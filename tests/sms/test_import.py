@@ -312,3 +312,9 @@ def test_command_imports_verified_only_with_the_verified_flag(tmp_path):
     call_command("import_contacts", path, "--consent", "sms_keyword", "--verified",
                  stdout=io.StringIO())  # fmt: skip
     assert Contact.objects.get().status == Contact.Status.VERIFIED
+
+
+def test_an_import_without_a_consent_source_is_refused():
+    with pytest.raises(importing.ImportNotAllowed, match="consent"):
+        importing.run_import(plan_for(b"name,phone\nAni,081234567890\n"), consent_source="")
+    assert not Contact.objects.exists()
