@@ -242,3 +242,21 @@ def test_the_duplicate_error_does_not_confirm_the_number_to_a_user_who_cannot_se
     assert message in suppressed
     assert "already exists" not in taken
     assert Contact.objects.count() == 1
+
+
+def test_the_import_preview_speaks_indonesian(client):
+    from wagtail.users.models import UserProfile
+
+    user = login(client)
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "id"
+    profile.save()
+    mapping_url = start_import(client, b"nama,no hp,grup\nAni,0812 3456 7890,Relawan\nBudi,12,\n")
+
+    preview = client.post(
+        mapping_url, mapping_form(action="preview", column_groups="2")
+    ).content.decode()
+
+    assert "Berkas ini menyebut 1 grup yang belum ada" in preview
+    assert "Nomor telepon kosong atau tidak valid." in preview
+    assert "Buat grup yang disebut dalam berkas dan belum ada" in preview
