@@ -183,6 +183,13 @@ class Limits:
         return row
 
 
+def _trimmed(row):
+    """``row`` without its empty cells at the end (spreadsheets often save a few)."""
+    while row and not row[-1]:
+        row.pop()
+    return row
+
+
 # Delimiters a contacts CSV uses; the one of the header line is taken.
 CSV_DELIMITERS = ",;\t|"
 
@@ -211,7 +218,7 @@ def _read_csv(fileobj, limits):
     rows = []
     try:
         for row_number, row in enumerate(reader, start=1):
-            rows.append(limits.check_row([_cell_text(cell) for cell in row], row_number))
+            rows.append(limits.check_row(_trimmed([_cell_text(cell) for cell in row]), row_number))
             if len(rows) > limits.rows + 1:
                 raise limits.too_many_rows()
     except csv.Error as error:
@@ -329,9 +336,7 @@ def _read_xlsx(fileobj, limits):
         for row_number, values in enumerate(
             workbook.active.iter_rows(values_only=True, max_col=limits.columns + 1), start=1
         ):
-            row = [_cell_text(value) for value in values]
-            while row and not row[-1]:
-                row.pop()
+            row = _trimmed([_cell_text(value) for value in values])
             rows.append(limits.check_row(row, row_number))
             if len(rows) > limits.rows + 1:
                 raise limits.too_many_rows()

@@ -92,3 +92,12 @@ def test_an_ordinary_workbook_with_shared_strings_is_read():
 
     assert headers == ["Nama", "No HP"]
     assert rows == [["Ani", "081234567890"]]
+
+
+def test_empty_cells_at_the_end_of_a_row_do_not_count_as_columns():
+    content = ("nama,no hp" + "," * 80 + "\nAni,081234567890" + "," * 80 + "\n").encode()
+
+    headers, rows = read(content, "kontak.csv")
+
+    assert headers == ["nama", "no hp"]
+    assert rows == [["Ani", "081234567890"]]
