@@ -23,7 +23,7 @@ from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, Sn
 from . import delivery_views, phones, verification, views
 from .conf import get_setting
 from .forms import ContactForm, can_see_full_phone, phone_for_user
-from .models import Contact, ContactGroup, Delivery, InboundMessage
+from .models import Contact, ContactGroup, ContactNotVerifiable, Delivery, InboundMessage
 
 Status = Contact.Status
 
@@ -261,16 +261,20 @@ class ContactInspectView(ReadableInspectView):
         actions = []
         can_change = user.has_perm("wagtail_grantee_sms.change_contact")
         methods = verification.allowed_methods()
-        if (
-            can_change
-            and contact.status in verification.VERIFIABLE
-            and {"code", "reply"} & set(methods)
-        ):
+        not_verifiable = None
+        if contact.status in verification.VERIFIABLE:
+            try:
+                contact.check_verifiable()
+            except ContactNotVerifiable as error:
+                # Said once, instead of offering actions that would each refuse.
+                not_verifiable = error.message
+        verifiable = contact.status in verification.VERIFIABLE and not not_verifiable
+        if can_change and verifiable and {"code", "reply"} & set(methods):
             actions.append((_("Send verification SMS"), url("send_verification")))
         if can_change and contact.status == Status.PENDING and "code" in methods:
             actions.append((_("Enter code"), url("enter_code")))
         if (
-            contact.status in verification.VERIFIABLE
+            verifiable
             and "manual" in methods
             and user.has_perm("wagtail_grantee_sms.verify_contact")
         ):
@@ -281,6 +285,7 @@ class ContactInspectView(ReadableInspectView):
             actions.append((_("Unblock"), url("unblock")))
         context.update(
             contact_actions=actions,
+            not_verifiable=not_verifiable,
             history=[
                 history_row(entry)
                 for entry in ModelLogEntry.objects.for_instance(contact).select_related("user")[

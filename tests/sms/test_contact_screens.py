@@ -195,3 +195,14 @@ def test_export_masks_numbers_without_view_full_phone_and_neutralises_them(clien
     header, row = export(client)
 
     assert row[1] == "'+**********890"
+
+
+def test_the_contact_page_says_why_a_contact_cannot_be_verified(admin_client):
+    contact = ContactFactory(consent_source="", consent_given_at=None)
+
+    page = admin_client.get(url("inspect", contact.pk)).content.decode()
+
+    assert "No consent is recorded for this contact" in page
+    assert url("send_verification", contact.pk) not in page
+    assert url("mark_verified", contact.pk) not in page
+    assert url("block", contact.pk) in page
