@@ -41,7 +41,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from . import phones, ratelimit, tasks, verification
+from . import phones, ratelimit, suppression, tasks, verification
 from .backends import (
     INVALID_NUMBER,
     OPTED_OUT,
@@ -62,6 +62,8 @@ Purpose = Delivery.Purpose
 
 # Contacts who may get nothing but the confirmation of their opt-out.
 UNREACHABLE = {Contact.Status.OPTED_OUT, Contact.Status.BLOCKED, Contact.Status.INVALID}
+# What a suppressed number may still get: the answer to its own keyword.
+KEYWORD_ANSWERS = {Purpose.OPT_OUT_CONFIRMATION, Purpose.OPT_IN_CONFIRMATION}
 
 # A status report or answer may only move a delivery forward in this order; both final
 # statuses share the last rank, so "failed" never overwrites "delivered" nor the reverse.
@@ -91,6 +93,8 @@ def check_allowed(contact, purpose):
         )
     if purpose == Purpose.BROADCAST and contact.status != Contact.Status.VERIFIED:
         raise NotAllowedToSend(f"Contact {contact.pk} is {contact.status}, not verified.")
+    if purpose not in KEYWORD_ANSWERS and suppression.is_suppressed(contact.phone):
+        raise NotAllowedToSend(f"Contact {contact.pk}'s number is on the suppression list.")
 
 
 def queue_message(contact, body, *, purpose, backend_alias="default"):

@@ -139,6 +139,8 @@ def warn_about_verification_ceiling(request, menu_items):
         return
     if message := ceiling_message(request.user):
         messages.warning(request, message)
+
+
 @hooks.register("register_admin_urls")
 def register_simulate_inbound_url():
     from .simulate_views import URL_NAME, SimulateInboundView
