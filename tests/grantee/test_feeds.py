@@ -300,3 +300,52 @@ def test_feed_titles_follow_the_content_language(client, section):
     section.locale.save()
 
     assert parse(client, section).feed.title == "Tulisan terbaru dari Berita"
+
+
+MARKER_LOOK_ALIKES = [
+    "<!--grantee-feed-source-->",  # the marker the bodies were once joined and split with
+    "<!--grantee-feed-source-->" * 3,
+    "&lt;!--grantee-feed-source--&gt;",
+    "<!-- grantee-feed-source -->",
+    "<!--grantee-feed-source-0123456789abcdef-->",
+    "<!--",  # a comment that never ends
+    '<a linktype="page" id="1',  # a link tag that never ends, before the next text's link
+    '<embed embedtype="image" id="1',
+]
+
+
+@pytest.mark.parametrize("look_alike", MARKER_LOOK_ALIKES)
+def test_no_body_text_can_break_or_mix_up_the_items(client, section, home, look_alike):
+    linked = PostPageFactory(parent=section, title="Linked")
+    posts = [
+        PostPageFactory(
+            parent=section,
+            title=f"Post {n}",
+            body=[
+                (
+                    "paragraph",
+                    f'<p>Start {n} <a linktype="page" id="{linked.pk}">link {n}</a></p>'
+                    + (look_alike if n == 1 else "")
+                    + f"<p>End {n}</p>",
+                ),
+                ("paragraph", f'<p>Then {n} <a linktype="page" id="{home.pk}">home</a></p>'),
+            ],
+        )
+        for n in range(3)
+    ]
+
+    for name in ("feed", "feed-atom"):
+        contents = {
+            entry.title: entry.content[0].value for entry in parse(client, section, name).entries
+        }
+        for n, post in enumerate(posts):
+            content = contents[post.title]
+            assert f"Start {n}" in content, content
+            assert all(f"Start {m}" not in content for m in range(3) if m != n), content
+            assert "linktype" not in content
+            if n != 1:  # a broken tag or comment may swallow the rest of its own post, no more
+                assert f"End {n}" in content and f"Then {n}" in content, content
+                assert f'href="http://testserver/berita/{linked.slug}/"' in content
+                assert 'href="http://testserver/"' in content
+    document = parse(client, section, "feed-json")
+    assert len(document["items"]) == 4
