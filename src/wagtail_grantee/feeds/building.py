@@ -150,7 +150,7 @@ class Feed:
                 unique_id_is_permalink=False,
                 pubdate=post.date or updated,
                 updateddate=updated,
-                author_name=xml_safe(", ".join(post.author_names) or default_author),
+                author_names=[xml_safe(name) for name in post.author_names or [default_author]],
                 categories=list(
                     dict.fromkeys(
                         xml_safe(name)
