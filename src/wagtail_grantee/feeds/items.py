@@ -186,19 +186,18 @@ def _lead_images(posts, image_filter, base_url):
 def rendition_sizes(renditions):
     """``{rendition.pk: size of its file in bytes}``, from the cache where known; a file gone
     from storage counts 0 (the feed still names the image) and is not remembered."""
-    renditions = list(renditions)
-    keys = {rendition.pk: f"{KEY_PREFIX}:rendition-size:{rendition.pk}" for rendition in renditions}
+    renditions = {rendition.pk: rendition for rendition in renditions}  # posts share images
+    keys = {pk: f"{KEY_PREFIX}:rendition-size:{pk}" for pk in renditions}
     known = cache.get_many(list(keys.values()))
     sizes, learnt = {}, {}
-    for rendition in renditions:
-        key = keys[rendition.pk]
-        if key in known:
-            sizes[rendition.pk] = known[key]
+    for pk, rendition in renditions.items():
+        if keys[pk] in known:
+            sizes[pk] = known[keys[pk]]
             continue
         try:
-            sizes[rendition.pk] = learnt[key] = rendition.file.size
+            sizes[pk] = learnt[keys[pk]] = rendition.file.size
         except OSError:
-            sizes[rendition.pk] = 0
+            sizes[pk] = 0
     if learnt:
         cache.set_many(learnt, timeout=None)
     return sizes
