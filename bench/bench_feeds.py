@@ -8,8 +8,10 @@ First, the goals of the feed rendering (issue 12), on 20-item full-content feeds
 with nothing of it in the cache (no rendered feed, no rendered item), once of posts without
 images and once with a lead image and a body image each, and the first request after one new
 post is published (every other item comes from the cache). Each median is printed with its
-ratio to a static view returning 30 KB (the floor the issue measures against). Targets:
-uncached < 35×, with images < 50×, after one new post < 15×.
+ratio to a static view returning 30 KB (the floor the issue measures against), once through
+Django's test client and once over HTTP (a server thread on 127.0.0.1, a new connection per
+request; that floor swings with the machine's load). Goals: uncached < 35×, with images < 50×,
+after one new post < 15×.
 
 Then the caches, on a section of 50 full-content posts (lead images, body images, links,
 tags, categories): uncached (the feed's version bumped, its items cached), cached and 304,
