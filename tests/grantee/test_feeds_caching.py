@@ -246,6 +246,7 @@ def clock():
         mock.patch("django.utils.timezone.now") as now,
         mock.patch("time.time") as time_time,
     ):
+
         def set_to(moment):
             now.return_value = moment
             time_time.return_value = moment.timestamp()
