@@ -3,6 +3,7 @@ may not be."""
 
 from unittest import mock
 
+import feedparser
 import pytest
 from wagtail.models import PageViewRestriction
 
@@ -91,11 +92,7 @@ def test_renamed_tags_and_categories_show_without_a_new_version_of_the_post(clie
     category.save()
     bump_feed_versions(section.path)  # as a category's new name does not change the feed's ETag
     tags = [
-        tag.term
-        for tag in __import__("feedparser")
-        .parse(client.get(feed_path(section)).content)
-        .entries[0]
-        .tags
+        tag.term for tag in feedparser.parse(client.get(feed_path(section)).content).entries[0].tags
     ]
 
     assert tags == ["pemilu", "Laporan kegiatan"]
@@ -119,3 +116,21 @@ def test_a_lead_image_file_is_measured_once(client, section, settings):
     assert size.call_count == 1  # one rendition, read once, never per item or request
     assert first.count(b'length="4321"') == 3
     assert second.count(b'length="4321"') == 3
+
+
+def test_a_new_file_for_the_lead_image_shows_without_a_new_version_of_the_post(client, section):
+    image = ImageFactory()
+    publish(PostPageFactory(parent=section, title="Foto", lead_image=image))
+    before = parse_enclosure(client.get(feed_path(section)).content)
+
+    image.file = ImageFactory.build().file  # replaced in the image library, post untouched
+    image.save()
+    image.renditions.all().delete()  # as the image library's edit view does
+    bump_feed_versions(section.path)  # as the image library does not change the feed's ETag
+    after = parse_enclosure(client.get(feed_path(section)).content)
+
+    assert after != before
+
+
+def parse_enclosure(content):
+    return feedparser.parse(content).entries[0].enclosures[0].href

@@ -121,7 +121,10 @@ def post_items(posts, request, *, base_url, full_content, default_author):
 
 def _item_key(post, variant):
     # Everything about the post that its item shows and that a new version changes: publishing
-    # makes a new revision and publication time, a move or a new slug a new path.
+    # makes a new revision and publication time, a move or a new slug a new path; and its lead
+    # image as loaded with it (deleted, its file replaced or its focal point moved, the
+    # rendition changes without the post changing).
+    image = post.lead_image
     version = "|".join(
         str(part)
         for part in (
@@ -130,6 +133,9 @@ def _item_key(post, variant):
             post.last_published_at and post.last_published_at.timestamp(),
             post.url_path,
             variant,
+            image and image.pk,
+            image and image.file.name,
+            image and image.get_focal_point(),
         )
     )
     digest = hashlib.sha256(version.encode()).hexdigest()[:32]
