@@ -12,7 +12,15 @@ from factory.django import DjangoModelFactory
 from wagtail.images import get_image_model
 from wagtail.models import Site
 
-from wagtail_grantee.models import Category, GranteeHomePage, PostPage, SectionPage
+from wagtail_grantee.models import (
+    AggregatorPage,
+    Category,
+    FeedEntry,
+    FeedSource,
+    GranteeHomePage,
+    PostPage,
+    SectionPage,
+)
 
 
 class ImageFactory(DjangoModelFactory):
@@ -101,3 +109,39 @@ class SiteFactory(DjangoModelFactory):
     port = 80
     site_name = "Lembaga Bhinneka"
     root_page = factory.SubFactory(GranteeHomePageFactory)
+
+
+class FeedSourceFactory(DjangoModelFactory):
+    class Meta:
+        model = FeedSource
+
+    name = factory.Sequence(lambda n: f"Grantee {n}")
+    site_url = factory.Sequence(lambda n: f"http://grantee{n}.example.org/")
+    feed_url = factory.LazyAttribute(lambda source: f"{source.site_url}feed/")
+
+
+class FeedEntryFactory(DjangoModelFactory):
+    class Meta:
+        model = FeedEntry
+
+    source = factory.SubFactory(FeedSourceFactory)
+    guid = factory.Sequence(lambda n: f"urn:entry:{n}")
+    link = factory.Sequence(lambda n: f"http://grantee.example.org/post/{n}/")
+    title = factory.Sequence(lambda n: f"Entry {n}")
+    summary = "A summary."
+    content = "<p>The content.</p>"
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class AggregatorPageFactory(PageFactory):
+    class Meta:
+        model = AggregatorPage
+        skip_postgeneration_save = True
+
+    title = "Kabar mitra"
+
+    @factory.post_generation
+    def sources(page, create, extracted, **kwargs):
+        if extracted:
+            page.sources.set(extracted)
+            page.save()

@@ -140,7 +140,8 @@ def _xml_entry(item, base):
         content_html=content_html or summary_html,
         author=item.get("author", ""),
         published=_struct_time(item.get("published_parsed")),
-        updated=_struct_time(item.get("updated_parsed")),
+        # dict.get: feedparser's own get() maps a missing "updated" to "published", warning.
+        updated=_struct_time(dict.get(item, "updated_parsed")),
         image=(image_url, width, height),
         base=link or base,
     )
