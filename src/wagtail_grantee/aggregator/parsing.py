@@ -109,7 +109,7 @@ def _parse_xml_feed(body, url, content_type):
         body,
         response_headers={"content-location": url, "content-type": content_type or "text/xml"},
         sanitize_html=False,  # nh3 does it, with our own rules
-        resolve_relative_uris=True,
+        resolve_relative_uris=False,  # nh3 does it, against each entry's own link
     )
     if document.bozo and not document.entries:
         reason = getattr(document, "bozo_exception", None)
