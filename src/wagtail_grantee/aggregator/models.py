@@ -8,6 +8,7 @@ admin shows it read-only.
 from django import forms
 from django.core.paginator import Paginator
 from django.db import models
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -17,6 +18,7 @@ from wagtail.search import index
 
 from ..conf import get_setting
 from ..models.base import active_base_page_model
+from ..models.pages import GranteePageMixin, search_description
 
 BasePage = active_base_page_model()
 
@@ -130,7 +132,7 @@ class FeedEntry(models.Model):
         return self.title or self.link or self.guid
 
 
-class AggregatorPage(RoutablePageMixin, BasePage):
+class AggregatorPage(GranteePageMixin, RoutablePageMixin, BasePage):
     """The river: the entries of the chosen sources, newest first, with its own feeds."""
 
     intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
@@ -154,6 +156,9 @@ class AggregatorPage(RoutablePageMixin, BasePage):
     class Meta:
         verbose_name = _("aggregator page")
         verbose_name_plural = _("aggregator pages")
+
+    def get_meta_description(self):
+        return search_description(self) or strip_tags(self.intro).strip()
 
     def get_sources(self):
         """The active sources of the river: those chosen, or all when none is."""
