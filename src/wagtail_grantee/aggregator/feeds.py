@@ -71,7 +71,9 @@ class RiverFeed:
                     getattr(self.page, "search_description", "") or self.page.title
                 ),
                 language=language,
-                author_name=xml_safe(site.site_name if site and site.site_name else self.page.title),
+                author_name=xml_safe(
+                    site.site_name if site and site.site_name else self.page.title
+                ),
                 author_link=self.page.get_full_url(request),
                 feed_url=self.page.feed_url(self.feed_format, request=request, full=True),
                 updated=self.page.last_published_at,

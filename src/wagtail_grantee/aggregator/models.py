@@ -65,9 +65,7 @@ class FeedSource(index.Indexed, models.Model):
         editable=False,
         help_text=_("Empty before the first fetch, or when the server could not be reached."),
     )
-    error_count = models.PositiveIntegerField(
-        _("failures in a row"), default=0, editable=False
-    )
+    error_count = models.PositiveIntegerField(_("failures in a row"), default=0, editable=False)
     next_fetch_at = models.DateTimeField(_("next fetch"), null=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
 

@@ -25,7 +25,10 @@ class UnsafeURL(Exception):
 
 
 def allowed_networks():
-    return [ipaddress.ip_network(cidr, strict=False) for cidr in get_setting("AGGREGATOR_ALLOWED_NETWORKS")]
+    return [
+        ipaddress.ip_network(cidr, strict=False)
+        for cidr in get_setting("AGGREGATOR_ALLOWED_NETWORKS")
+    ]
 
 
 def is_public(address, allowed=()):

@@ -51,7 +51,9 @@ class FeedSourceIndexView(IndexView):
             buttons.append(
                 MenuItem(
                     _("Fetch now"),
-                    url=reverse(FeedSource.snippet_viewset.get_url_name("fetch"), args=[instance.pk]),
+                    url=reverse(
+                        FeedSource.snippet_viewset.get_url_name("fetch"), args=[instance.pk]
+                    ),
                     icon_name="resubmit",
                     priority=5,
                 )
@@ -64,16 +66,20 @@ class FeedSourceIndexView(IndexView):
         url_name = FeedSource.snippet_viewset.get_url_name
         if self.request.user.has_perm("wagtail_grantee.add_feedsource"):
             buttons.append(
-                HeaderButton(_("Import OPML"), url=reverse(url_name("import_opml")), icon_name="upload")
+                HeaderButton(
+                    _("Import OPML"), url=reverse(url_name("import_opml")), icon_name="upload"
+                )
             )
         buttons.append(
-            HeaderButton(_("Export OPML"), url=reverse(url_name("export_opml")), icon_name="download")
+            HeaderButton(
+                _("Export OPML"), url=reverse(url_name("export_opml")), icon_name="download"
+            )
         )
         return buttons
 
 
 class StateColumn(StatusTagColumn):
-    """"Failing" (with the error count), "Inactive" or "OK"."""
+    """ "Failing" (with the error count), "Inactive" or "OK"."""
 
     def get_value(self, instance):
         if not instance.active:

@@ -10,73 +10,177 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wagtail_grantee', '0003_post_language'),
-        ('wagtailcore', '0098_apitoken'),
+        ("wagtail_grantee", "0003_post_language"),
+        ("wagtailcore", "0098_apitoken"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FeedSource',
+            name="FeedSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text="The grantee's name, shown with each entry.", max_length=255, verbose_name='name')),
-                ('site_url', models.URLField(help_text="The grantee's home page.", max_length=1000, verbose_name='website')),
-                ('feed_url', models.URLField(blank=True, help_text="RSS, Atom or JSON Feed. Left empty, it is found from the website's feed links on the next fetch.", max_length=1000, verbose_name='feed address')),
-                ('active', models.BooleanField(default=True, help_text='Inactive sources are not fetched.', verbose_name='active')),
-                ('etag', models.CharField(blank=True, editable=False, max_length=255, verbose_name='ETag')),
-                ('last_modified', models.CharField(blank=True, editable=False, max_length=64, verbose_name='Last-Modified')),
-                ('last_fetched_at', models.DateTimeField(editable=False, null=True, verbose_name='last fetched')),
-                ('last_status', models.PositiveSmallIntegerField(editable=False, help_text='Empty before the first fetch, or when the server could not be reached.', null=True, verbose_name='last HTTP status')),
-                ('error_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='failures in a row')),
-                ('next_fetch_at', models.DateTimeField(editable=False, null=True, verbose_name='next fetch')),
-                ('last_error', models.TextField(blank=True, editable=False, verbose_name='last error')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="The grantee's name, shown with each entry.",
+                        max_length=255,
+                        verbose_name="name",
+                    ),
+                ),
+                (
+                    "site_url",
+                    models.URLField(
+                        help_text="The grantee's home page.",
+                        max_length=1000,
+                        verbose_name="website",
+                    ),
+                ),
+                (
+                    "feed_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="RSS, Atom or JSON Feed. Left empty, it is found from the website's feed links on the next fetch.",
+                        max_length=1000,
+                        verbose_name="feed address",
+                    ),
+                ),
+                (
+                    "active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive sources are not fetched.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "etag",
+                    models.CharField(
+                        blank=True, editable=False, max_length=255, verbose_name="ETag"
+                    ),
+                ),
+                (
+                    "last_modified",
+                    models.CharField(
+                        blank=True, editable=False, max_length=64, verbose_name="Last-Modified"
+                    ),
+                ),
+                (
+                    "last_fetched_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="last fetched"),
+                ),
+                (
+                    "last_status",
+                    models.PositiveSmallIntegerField(
+                        editable=False,
+                        help_text="Empty before the first fetch, or when the server could not be reached.",
+                        null=True,
+                        verbose_name="last HTTP status",
+                    ),
+                ),
+                (
+                    "error_count",
+                    models.PositiveIntegerField(
+                        default=0, editable=False, verbose_name="failures in a row"
+                    ),
+                ),
+                (
+                    "next_fetch_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="next fetch"),
+                ),
+                (
+                    "last_error",
+                    models.TextField(blank=True, editable=False, verbose_name="last error"),
+                ),
             ],
             options={
-                'verbose_name': 'feed source',
-                'verbose_name_plural': 'feed sources',
-                'ordering': ['name'],
+                "verbose_name": "feed source",
+                "verbose_name_plural": "feed sources",
+                "ordering": ["name"],
             },
             bases=(modelsearch.index.Indexed, models.Model),
         ),
         migrations.CreateModel(
-            name='AggregatorPage',
+            name="AggregatorPage",
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
-                ('intro', wagtail.fields.RichTextField(blank=True, verbose_name='introduction')),
-                ('sources', modelcluster.fields.ParentalManyToManyField(blank=True, help_text='None chosen: all active sources.', related_name='aggregator_pages', to='wagtail_grantee.feedsource', verbose_name='sources')),
+                (
+                    "page_ptr",
+                    models.OneToOneField(
+                        auto_created=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        parent_link=True,
+                        primary_key=True,
+                        serialize=False,
+                        to=settings.WAGTAIL_PAGE_MODEL,
+                    ),
+                ),
+                ("intro", wagtail.fields.RichTextField(blank=True, verbose_name="introduction")),
+                (
+                    "sources",
+                    modelcluster.fields.ParentalManyToManyField(
+                        blank=True,
+                        help_text="None chosen: all active sources.",
+                        related_name="aggregator_pages",
+                        to="wagtail_grantee.feedsource",
+                        verbose_name="sources",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'aggregator page',
-                'verbose_name_plural': 'aggregator pages',
+                "verbose_name": "aggregator page",
+                "verbose_name_plural": "aggregator pages",
             },
-            bases=(wagtail.contrib.routable_page.models.RoutablePageMixin, 'wagtailcore.page'),
+            bases=(wagtail.contrib.routable_page.models.RoutablePageMixin, "wagtailcore.page"),
         ),
         migrations.CreateModel(
-            name='FeedEntry',
+            name="FeedEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('guid', models.CharField(max_length=255, verbose_name='guid')),
-                ('link', models.URLField(blank=True, max_length=1000, verbose_name='link')),
-                ('title', models.CharField(blank=True, max_length=1000, verbose_name='title')),
-                ('summary', models.TextField(blank=True, verbose_name='summary')),
-                ('content', models.TextField(blank=True, verbose_name='content')),
-                ('author', models.CharField(blank=True, max_length=255, verbose_name='author')),
-                ('published_at', models.DateTimeField(db_index=True, verbose_name='published')),
-                ('updated_at', models.DateTimeField(blank=True, null=True, verbose_name='updated')),
-                ('image_url', models.URLField(blank=True, max_length=1000, verbose_name='image')),
-                ('image_width', models.PositiveIntegerField(blank=True, null=True)),
-                ('image_height', models.PositiveIntegerField(blank=True, null=True)),
-                ('fetched_at', models.DateTimeField(auto_now_add=True, verbose_name='fetched')),
-                ('changed_at', models.DateTimeField(auto_now=True, db_index=True, verbose_name='changed')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='wagtail_grantee.feedsource', verbose_name='source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("guid", models.CharField(max_length=255, verbose_name="guid")),
+                ("link", models.URLField(blank=True, max_length=1000, verbose_name="link")),
+                ("title", models.CharField(blank=True, max_length=1000, verbose_name="title")),
+                ("summary", models.TextField(blank=True, verbose_name="summary")),
+                ("content", models.TextField(blank=True, verbose_name="content")),
+                ("author", models.CharField(blank=True, max_length=255, verbose_name="author")),
+                ("published_at", models.DateTimeField(db_index=True, verbose_name="published")),
+                ("updated_at", models.DateTimeField(blank=True, null=True, verbose_name="updated")),
+                ("image_url", models.URLField(blank=True, max_length=1000, verbose_name="image")),
+                ("image_width", models.PositiveIntegerField(blank=True, null=True)),
+                ("image_height", models.PositiveIntegerField(blank=True, null=True)),
+                ("fetched_at", models.DateTimeField(auto_now_add=True, verbose_name="fetched")),
+                (
+                    "changed_at",
+                    models.DateTimeField(auto_now=True, db_index=True, verbose_name="changed"),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="entries",
+                        to="wagtail_grantee.feedsource",
+                        verbose_name="source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'feed entry',
-                'verbose_name_plural': 'feed entries',
-                'ordering': ['-published_at', '-pk'],
-                'constraints': [models.UniqueConstraint(fields=('source', 'guid'), name='unique_feed_entry_guid')],
+                "verbose_name": "feed entry",
+                "verbose_name_plural": "feed entries",
+                "ordering": ["-published_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "guid"), name="unique_feed_entry_guid"
+                    )
+                ],
             },
         ),
     ]

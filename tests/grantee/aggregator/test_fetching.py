@@ -28,7 +28,9 @@ def fetch(*sources, force=True):
 
 
 def test_200_then_304_sends_the_validators_and_changes_nothing(server):
-    server.feed("/feed/", rss(rss_items(3)), etag='"v1"', last_modified="Mon, 01 Jan 2024 10:00:00 GMT")
+    server.feed(
+        "/feed/", rss(rss_items(3)), etag='"v1"', last_modified="Mon, 01 Jan 2024 10:00:00 GMT"
+    )
     source = source_for(server, "/feed/")
 
     first = fetch(source)
@@ -117,7 +119,9 @@ def test_500_backs_off_doubling_up_to_a_day_then_recovers(server):
     assert source.error_count == 0
     assert source.last_error == ""
     assert source.entries.count() == 2
-    assert source.next_fetch_at - timezone.now() == pytest.approx(timedelta(hours=1), abs=timedelta(minutes=1))
+    assert source.next_fetch_at - timezone.now() == pytest.approx(
+        timedelta(hours=1), abs=timedelta(minutes=1)
+    )
 
 
 def test_a_malformed_feed_is_an_error_and_keeps_the_entries(server):
@@ -148,8 +152,10 @@ def test_a_slow_server_times_out_while_the_others_finish(server, settings):
     settings.WAGTAIL_GRANTEE |= {"AGGREGATOR_TIMEOUT": 1, "AGGREGATOR_CONCURRENCY": 4}
     server.add("/slow/", Route(body=rss(rss_items(1)).encode(), delay=3))
     slow = source_for(server, "/slow/")
-    others = [source_for(server, server.feed(f"/f{n}/", rss(rss_items(1, f"f{n}")))[len(server.base_url):])
-              for n in range(3)]  # fmt: skip
+    others = []
+    for n in range(3):
+        server.feed(f"/f{n}/", rss(rss_items(1, f"f{n}")))
+        others.append(source_for(server, f"/f{n}/"))
 
     started = time.monotonic()
     summary = fetch(slow, *others)
@@ -238,7 +244,7 @@ def test_a_changed_entry_is_updated_in_place_and_keeps_its_place(server):
 def test_a_run_records_failures_and_goes_on(server):
     server.add("/broken/", status=503)
     broken = source_for(server, "/broken/")
-    healthy = source_for(server, server.feed("/ok/", rss(rss_items(2)))[len(server.base_url):])
+    healthy = source_for(server, server.feed("/ok/", rss(rss_items(2)))[len(server.base_url) :])
 
     summary = fetch(broken, healthy)
 

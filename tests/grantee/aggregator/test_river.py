@@ -82,7 +82,10 @@ def test_the_river_filters_by_source_and_paginates(client, river, settings):
 def test_the_river_lazy_loads_images_with_their_size(client, river):
     entry(FeedSourceFactory(), 1, image_url="http://g.org/a.jpg", image_width=640, image_height=360)
     content = client.get("/kabar/").content.decode()
-    assert 'src="http://g.org/a.jpg" alt="" loading="lazy" decoding="async" width="640" height="360"' in content
+    assert (
+        'src="http://g.org/a.jpg" alt="" loading="lazy" decoding="async" width="640" height="360"'
+        in content
+    )
 
 
 def test_the_river_names_its_feeds_for_autodiscovery(client, river):
