@@ -138,8 +138,6 @@ def get(http, url, *, etag="", last_modified=""):
         except requests.Timeout as error:
             raise FetchError(_("The server did not answer in time.")) from error
         except requests.RequestException as error:
-            if isinstance(error.__context__, UnsafeURL):
-                raise error.__context__ from None
             raise FetchError(_("The server could not be reached (%(error)s).") % {
                 "error": type(error).__name__}) from error  # fmt: skip
         with response:

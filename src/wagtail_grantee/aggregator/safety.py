@@ -82,4 +82,5 @@ def check_url(url):
             _("Refused: %(host)s is a private or reserved address (%(address)s).")
             % {"host": host, "address": refused[0] if refused else "-"}
         )
-    return host, str(addresses[0])
+    # IPv4 first: a server without IPv6 connectivity still reaches a dual-stack host.
+    return host, str(min(addresses, key=lambda address: address.version))
