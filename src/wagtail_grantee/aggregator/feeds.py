@@ -85,7 +85,7 @@ class RiverFeed:
                     link=entry.link or entry.source.site_url,
                     description=escape(summary) if summary else None,
                     summary=summary or None,
-                    unique_id=entry.guid,
+                    unique_id=entry_id(entry),
                     unique_id_is_permalink=False,
                     pubdate=entry.published_at,
                     updateddate=entry.updated_at or entry.published_at,
@@ -94,6 +94,13 @@ class RiverFeed:
                     content_html=xml_safe(entry.content) or None,
                 )
         return feed.writeString("utf-8").encode()
+
+
+def entry_id(entry):
+    """The entry's guid when it is a URI (an Atom id must be one), else a URN made of it."""
+    if ":" in entry.guid and " " not in entry.guid:
+        return entry.guid
+    return f"urn:wagtail-grantee:feed-entry:{entry.pk}"
 
 
 def serve_river_feed(request, page, feed_format):

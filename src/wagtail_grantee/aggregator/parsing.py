@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import nh3
@@ -81,6 +81,12 @@ def sanitise(html, base_url):
         link_rel="noopener noreferrer nofollow",
         set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
     ).strip()
+
+
+def web_url(url):
+    """``url`` if it is an http or https address, else "" (a feed's ``javascript:`` link must
+    not become a link on the river page)."""
+    return url if urlsplit(url.strip()).scheme.lower() in ("http", "https") else ""
 
 
 def plain_text(html, limit=None):
@@ -208,16 +214,17 @@ def _entry(*, guid, link, title, summary_html, content_html, author, published, 
     if not image_url:
         image_url, width, height = _first_image(content)
     summary = plain_text(summary_html or content, 600)
+    image_url = urljoin(base, image_url) if image_url else ""
     return ParsedEntry(
         guid=guid,
-        link=link[:1000],
+        link=web_url(link)[:1000],
         title=plain_text(title, 1000),
         summary=summary,
         content=content,
         author=plain_text(author, 255),
         published_at=published or updated,
         updated_at=updated,
-        image_url=urljoin(base, image_url)[:1000] if image_url else "",
+        image_url=web_url(image_url)[:1000],
         image_width=width,
         image_height=height,
     )

@@ -155,3 +155,19 @@ def test_rss_0_91_and_rss_1_0_are_read():
     )
     assert [e.title for e in parse(rss091.encode(), "http://g.org/f")] == ["Lama"]
     assert [e.title for e in parse(rdf.encode(), "http://g.org/f")] == ["RDF"]
+
+
+def test_links_and_images_that_are_not_http_are_dropped():
+    body = rss(
+        [
+            {
+                "guid": "g1",
+                "title": "T",
+                "link": "javascript:alert(1)",
+                "extra": '<media:content url="data:image/png;base64,AAAA" medium="image"/>',
+            }
+        ]
+    ).encode()
+    (entry,) = parse(body, "http://g.org/feed/")
+    assert entry.link == ""
+    assert entry.image_url == ""
