@@ -9,7 +9,7 @@ from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, DateColumn, StatusTagColumn
 from wagtail.admin.widgets import HeaderButton
 from wagtail.admin.widgets.button import MenuItem
-from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
+from wagtail.snippets.views.snippets import IndexView, InspectView, SnippetViewSet
 
 from . import views
 from .models import FeedSource
@@ -78,6 +78,17 @@ class FeedSourceIndexView(IndexView):
         return buttons
 
 
+class FeedSourceInspectView(InspectView):
+    """The source's state, and "Fetch now" next to its last error."""
+
+    @cached_property
+    def header_buttons(self):
+        if not self.request.user.has_perm("wagtail_grantee.change_feedsource"):
+            return []
+        url = reverse(FeedSource.snippet_viewset.get_url_name("fetch"), args=[self.object.pk])
+        return [HeaderButton(_("Fetch now"), url=url, icon_name="resubmit")]
+
+
 class StateColumn(StatusTagColumn):
     """ "Failing" (with the error count), "Inactive" or "OK"."""
 
@@ -101,6 +112,7 @@ class FeedSourceViewSet(SnippetViewSet):
     index_view_class = FeedSourceIndexView
     filterset_class = SourceStateFilterSet
     inspect_view_enabled = True
+    inspect_view_class = FeedSourceInspectView
     inspect_view_fields = [
         "name", "site_url", "feed_url", "active", "last_fetched_at", "last_status",
         "error_count", "next_fetch_at", "last_error", "etag", "last_modified",

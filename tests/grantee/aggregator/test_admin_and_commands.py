@@ -86,6 +86,17 @@ def test_fetch_now_fetches_a_backing_off_source_and_logs_it(admin_client, server
     assert ModelLogEntry.objects.filter(action="wagtail_grantee.feed_fetch").count() == 1
 
 
+def test_the_inspect_view_shows_the_last_error_and_offers_fetch_now(admin_client):
+    source = FeedSourceFactory(error_count=2, last_error="The server answered HTTP 503.")
+    url = reverse("wagtailsnippets_wagtail_grantee_feedsource:inspect", args=[source.pk])
+
+    content = admin_client.get(url).content.decode()
+
+    assert "The server answered HTTP 503." in content
+    fetch_url = reverse("wagtailsnippets_wagtail_grantee_feedsource:fetch", args=[source.pk])
+    assert f'href="{fetch_url}"' in content
+
+
 def test_fetch_now_reports_the_error(admin_client, server):
     server.add("/feed/", status=404)
     source = FeedSourceFactory(feed_url=server.url("/feed/"))
