@@ -5,9 +5,9 @@
 - Redirects are followed here, not by requests, at most :data:`MAX_REDIRECTS`, so that every
   hop's address is checked by :func:`~.safety.check_url` before anything is sent to it.
 - The connection goes to the address the check approved (the pool's connections are pinned to
-  it), so a DNS answer that changes between check and connection is not followed. The pin
-  sets urllib3's ``HTTPConnection._dns_host``, which urllib3 1.26 and 2.x both use for the
-  socket while TLS still checks the certificate against the host name.
+  it: their ``_new_conn``, the one step of urllib3 1.26 and 2.x that resolves and connects,
+  is replaced), so a DNS answer that changes between check and connection is not followed;
+  the Host header, TLS SNI and the certificate check still use the host name.
 - Connect and read timeouts; the body is streamed and cut off at ``AGGREGATOR_MAX_BYTES``
   (the connection is closed, the rest never downloaded), and a body that trickles in slower
   than the timeout allows in total is cut off too.
@@ -24,6 +24,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 from .. import __version__
 from ..conf import get_setting
@@ -88,16 +90,26 @@ class PinnedAdapter(HTTPAdapter):
 
 
 def _pinned_pool(pool_class, pins):
-    class PinnedPool(pool_class):
+    class PinnedConnection(pool_class.ConnectionCls):
         def _new_conn(self):
-            connection = super()._new_conn()
+            # As urllib3's own, but to the checked address instead of a new DNS answer; the
+            # host name still goes into the Host header, TLS SNI and the certificate check.
             address = pins.get(self.host.strip("[]").lower())
             if address is None:  # never checked: never connected
                 raise UnsafeURL(_("The address was not checked before connecting."))
-            connection._dns_host = address
-            return connection
+            try:
+                return create_connection(
+                    (address, self.port),
+                    self.timeout,
+                    source_address=self.source_address,
+                    socket_options=self.socket_options,
+                )
+            except TimeoutError as error:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from error
+            except OSError as error:
+                raise NewConnectionError(self, f"Failed to connect: {error}") from error
 
-    return PinnedPool
+    return type("PinnedPool", (pool_class,), {"ConnectionCls": PinnedConnection})
 
 
 def session(pool_size=10):

@@ -1,8 +1,13 @@
 """Addresses the aggregator refuses, and the HTML it keeps from other people's feeds."""
 
-import pytest
+import shutil
+import ssl
+import subprocess
 
-from tests.grantee.aggregator.server import rss
+import pytest
+import requests
+
+from tests.grantee.aggregator.server import FeedServer, rss
 from tests.grantee.factories import FeedSourceFactory
 from wagtail_grantee.aggregator import fetching
 from wagtail_grantee.aggregator.parsing import parse, sanitise
@@ -171,3 +176,55 @@ def test_links_and_images_that_are_not_http_are_dropped():
     (entry,) = parse(body, "http://g.org/feed/")
     assert entry.link == ""
     assert entry.image_url == ""
+
+
+def test_connections_go_to_the_checked_address_not_to_a_new_dns_answer(server):
+    """The session connects a host only to the address pinned by the check (DNS rebinding):
+    a name that DNS does not know reaches the pinned server, an unpinned one nothing."""
+    from wagtail_grantee.aggregator import http
+
+    server.feed("/feed/", rss([]))
+    port = server.base_url.rsplit(":", 1)[1]
+    with http.session() as session:
+        session.pins["grantee.invalid"] = "127.0.0.1"
+        response = session.get(f"http://grantee.invalid:{port}/feed/", timeout=2)
+        assert response.status_code == 200
+        assert server.requests_to("/feed/")[0]["Host"] == f"grantee.invalid:{port}"
+        with pytest.raises(UnsafeURL):
+            session.get(f"http://localhost:{port}/feed/", timeout=2)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make a certificate")
+def test_https_to_the_checked_address_still_verifies_the_certificate_by_host_name(tmp_path):
+    """Pinned to 127.0.0.1, the TLS handshake still names and checks ``grantee.test``: a
+    certificate for that name is accepted, one for another name refused."""
+    from wagtail_grantee.aggregator import http
+
+    def certificate(name):
+        key, cert = tmp_path / f"{name}.key", tmp_path / f"{name}.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return key, cert
+
+    for name, accepted in [("grantee.test", True), ("other.test", False)]:
+        key, cert = certificate(name)
+        with FeedServer() as server:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert, key)
+            server._httpd.socket = context.wrap_socket(server._httpd.socket, server_side=True)
+            server.feed("/feed/", rss([]))
+            port = server.base_url.rsplit(":", 1)[1]
+            with http.session() as session:
+                session.verify = str(cert)
+                session.pins["grantee.test"] = "127.0.0.1"
+                if accepted:
+                    response = session.get(f"https://grantee.test:{port}/feed/", timeout=5)
+                    assert response.status_code == 200
+                else:
+                    with pytest.raises(requests.exceptions.SSLError):
+                        session.get(f"https://grantee.test:{port}/feed/", timeout=5)
