@@ -228,3 +228,13 @@ def test_https_to_the_checked_address_still_verifies_the_certificate_by_host_nam
                 else:
                     with pytest.raises(requests.exceptions.SSLError):
                         session.get(f"https://grantee.test:{port}/feed/", timeout=5)
+
+
+@pytest.mark.parametrize("networks", ["127.0.0.1/32", ["127.0.0.1/33"], ["localhost"]])
+def test_invalid_allowed_networks_are_a_system_check_error(settings, networks):
+    from wagtail_grantee.checks import check_aggregator_networks
+
+    settings.WAGTAIL_GRANTEE = {"AGGREGATOR_ALLOWED_NETWORKS": networks}
+    assert [error.id for error in check_aggregator_networks(None)] == ["wagtail_grantee.E001"]
+    settings.WAGTAIL_GRANTEE = {"AGGREGATOR_ALLOWED_NETWORKS": ["10.0.5.0/24", "::1/128"]}
+    assert check_aggregator_networks(None) == []
