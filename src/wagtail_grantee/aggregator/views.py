@@ -80,9 +80,14 @@ class FetchNowView(SourceAdminFormView):
 
     def form_valid(self, form):
         summary = fetching.run([self.source.pk], force=True)
-        (outcome,) = summary.outcomes or [None]
-        if outcome is None:  # deleted meanwhile
-            raise PermissionDenied
+        if not summary.outcomes:  # another run is claiming it this very moment
+            messages.warning(
+                self.request,
+                _("%(name)s is being fetched by another run; look again in a moment.")
+                % {"name": self.source.name},
+            )
+            return redirect(_list_url())
+        (outcome,) = summary.outcomes
         log(self.source, "wagtail_grantee.feed_fetch", user=self.request.user,
             data={"result": outcome.describe()})  # fmt: skip
         if outcome.error:
