@@ -5,7 +5,7 @@ import pytest
 from wagtail.models import Site
 
 from tests.grantee.aggregator.server import FeedServer, rss, rss_items
-from tests.grantee.factories import AggregatorPageFactory
+from tests.grantee.factories import AggregatorPageFactory, ensure_page_tree
 from wagtail_grantee.models import FeedSource
 
 pytestmark = [pytest.mark.browser]
@@ -25,6 +25,16 @@ def grantee_site():
         yield server
 
 
+def default_site():
+    """The default site, made again when an earlier transactional test flushed the database
+    (and with it the locale, the tree's root and the site that migrations create)."""
+    root = ensure_page_tree()
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        site = Site.objects.create(hostname="localhost", root_page=root, is_default_site=True)
+    return site
+
+
 @pytest.fixture
 def officer(transactional_db, django_user_model):
     return django_user_model.objects.create_superuser("officer", "o@example.org", "s3cret-pass")
@@ -35,7 +45,7 @@ def test_officer_adds_a_source_by_its_home_page_and_sees_its_posts(
 ):
     settings.WAGTAIL_GRANTEE = {"AGGREGATOR_ALLOWED_NETWORKS": ["127.0.0.1/32"]}
     river = AggregatorPageFactory(
-        parent=Site.objects.get(is_default_site=True).root_page, title="Kabar mitra", slug="kabar"
+        parent=default_site().root_page, title="Kabar mitra", slug="kabar"
     )
 
     page.goto(f"{live_server.url}/admin/login/")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 from wagtail.images import get_image_model
-from wagtail.models import Site
+from wagtail.models import Collection, Locale, Site
 
 from wagtail_grantee.models import (
     AggregatorPage,
@@ -145,3 +145,14 @@ class AggregatorPageFactory(PageFactory):
         if extracted:
             page.sources.set(extracted)
             page.save()
+
+
+def ensure_page_tree():
+    """The tree's root page, made again (with the default locale and the root collection) when
+    an earlier transactional test flushed the database, and with it what Wagtail's migrations
+    create."""
+    Locale.objects.get_or_create(language_code="en")
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    Page = swapper.load_model("wagtailcore", "Page")
+    return Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
