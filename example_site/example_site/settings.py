@@ -127,7 +127,10 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "txt", "xlsx"]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-WAGTAIL_GRANTEE = {}
+WAGTAIL_GRANTEE = {
+    # The demo's aggregator follows the demo's own feeds, on this machine.
+    "AGGREGATOR_ALLOWED_NETWORKS": ["127.0.0.1/32"],
+}
 
 WAGTAIL_GRANTEE_SMS = {
     "DEFAULT_REGION": "ID",

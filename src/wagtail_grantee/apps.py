@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,8 @@ class WagtailGranteeConfig(AppConfig):
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+
+        from . import tasks
+
+        # The aggregator's periodic fetch exists once the tables do.
+        post_migrate.connect(tasks.ensure_schedules, sender=self)
