@@ -15,7 +15,7 @@ serve_once() {
     start=$(date +%s.%N)
     DJANGO_SUPERUSER_PASSWORD=measure setsid make demo PORT="$port" >"$work/$1.log" 2>&1 &
     pid=$!
-    until curl -fsS -o /dev/null "http://127.0.0.1:$port/"; do
+    until curl -fs -o /dev/null "http://127.0.0.1:$port/"; do
         if ! kill -0 "$pid" 2>/dev/null; then
             tail -40 "$work/$1.log"
             exit 1
