@@ -24,7 +24,7 @@ SWAPPED_PAGE_TESTS := -c tests_swapped/pytest.ini tests_swapped
 
 $(VENV)/.demo-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-compile -e ".[demo]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[demo]"
 	touch $@
 
 $(VENV)/.installed: pyproject.toml
