@@ -12,8 +12,8 @@ PY312 := $(VENV312)/bin/python
 DJANGO6 ?= Django>=6.0,<6.2
 PG_URL ?= postgres://postgres@127.0.0.1:5432/wagtail_grantee
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
-# Where `make demo` serves: `make demo PORT=8080`, `make demo HOST=0.0.0.0` (then also set
-# DJANGO_ALLOWED_HOSTS to the name or address that the browsers use).
+# Where `make demo` serves: `make demo PORT=8080`. DEMO_URL is the address that browsers use,
+# for links and ALLOWED_HOSTS: `make demo HOST=0.0.0.0 DEMO_URL=http://192.168.1.5:8000`.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_URL ?= http://$(HOST):$(PORT)
