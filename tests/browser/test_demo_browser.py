@@ -9,14 +9,9 @@ from django.core.management import call_command
 from example_site.demo.content import contacts as demo_contacts
 from example_site.demo.content import pages as demo_pages
 from example_site.demo.management.commands.ensure_demo_admin import Command as EnsureDemoAdmin
-from tests.browser.conftest import CHROMIUM, chromium, page  # noqa: F401  (fixtures)
+from tests.foundation.test_demo_site import EXAMPLE_TEMPLATES
 
-from .test_demo_site import EXAMPLE_TEMPLATES
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing"),
-]
+pytestmark = pytest.mark.browser
 
 
 def ensure_wagtail_root():
@@ -46,7 +41,7 @@ def demo(transactional_db, settings, monkeypatch):
     demo_contacts.load(lambda line: None)
 
 
-def test_the_demo_admin_switches_the_admin_to_indonesian(live_server, page, demo):  # noqa: F811
+def test_the_demo_admin_switches_the_admin_to_indonesian(live_server, page, demo):
     page.goto(f"{live_server.url}/admin/login/")
     page.fill("input[name=username]", "admin")
     page.fill("input[name=password]", "demo-password")
@@ -63,7 +58,7 @@ def test_the_demo_admin_switches_the_admin_to_indonesian(live_server, page, demo
     assert page.locator("text=This field is required").count() == 0
 
 
-def test_a_visitor_finds_the_sms_signup_in_the_sites_layout(live_server, page, demo):  # noqa: F811
+def test_a_visitor_finds_the_sms_signup_in_the_sites_layout(live_server, page, demo):
     page.goto(f"{live_server.url}/")
     site_font = page.eval_on_selector("body", "body => getComputedStyle(body).fontFamily")
     page.click(".g-nav >> text=Dukung kami lewat SMS")
