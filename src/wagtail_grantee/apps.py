@@ -10,7 +10,10 @@ class WagtailGranteeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks  # registers the system checks
+
+        if checks.missing_required_apps():
+            return  # what follows needs them; `manage.py check` names them (E001)
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()

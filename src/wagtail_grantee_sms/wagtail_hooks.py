@@ -10,6 +10,7 @@ from wagtail.admin.ui.components import Component
 from wagtail.log_actions import LogFormatter
 
 from .bulk_actions import CONTACT_BULK_ACTIONS
+from .checks import missing_required_apps
 
 
 class ContactStatusFormatter(LogFormatter):
@@ -73,6 +74,8 @@ def register_delivery_log_actions(actions):
 
 @hooks.register("register_admin_viewset")
 def register_sms_viewsets():
+    if missing_required_apps():
+        return []  # the screens need them; `manage.py check` names them (E001)
     from .viewsets import SMSViewSetGroup
 
     return SMSViewSetGroup()

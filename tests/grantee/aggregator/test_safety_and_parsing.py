@@ -235,6 +235,6 @@ def test_invalid_allowed_networks_are_a_system_check_error(settings, networks):
     from wagtail_grantee.checks import check_aggregator_networks
 
     settings.WAGTAIL_GRANTEE = {"AGGREGATOR_ALLOWED_NETWORKS": networks}
-    assert [error.id for error in check_aggregator_networks(None)] == ["wagtail_grantee.E001"]
+    assert [error.id for error in check_aggregator_networks(None)] == ["wagtail_grantee.E010"]
     settings.WAGTAIL_GRANTEE = {"AGGREGATOR_ALLOWED_NETWORKS": ["10.0.5.0/24", "::1/128"]}
     assert check_aggregator_networks(None) == []
