@@ -24,13 +24,13 @@ from . import phones, sending, suppression, verification
 from .backends import InboundSMS, aliases_with
 from .backends.base import normalise_sender, without_secrets
 from .conf import get_setting
-from .models import Contact, InboundMessage, VerificationMessages
+from .models import Contact, Delivery, InboundMessage, VerificationMessages
 from .signals import inbound_message_received
 
 logger = logging.getLogger(__name__)
 
 Action = InboundMessage.Action
-Purpose = sending.Purpose
+Purpose = Delivery.Purpose
 
 # Contacts an opt-in keyword brings back; a blocked contact stays blocked.
 OPT_IN_FROM = {Contact.Status.OPTED_OUT, Contact.Status.INVALID}
