@@ -143,3 +143,16 @@ def test_editors_can_add_a_river_under_a_grantee_home(admin_client, home):
     assert choose.status_code == 200
     assert add in choose.content.decode()
     assert admin_client.get(add).status_code == 200
+
+
+def test_the_rivers_feed_state_is_read_in_one_query(river, django_assert_num_queries):
+    chosen = FeedSourceFactory()
+    river.sources.add(chosen)
+    river.save()
+    FeedEntryFactory(source=chosen)
+    FeedEntryFactory(source=FeedSourceFactory())  # not chosen
+
+    with django_assert_num_queries(1):
+        state = river.get_feed("rss").get_state()
+
+    assert state.fingerprint[1] == 1
