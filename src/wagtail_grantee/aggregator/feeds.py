@@ -1,99 +1,77 @@
-"""The river's own feeds (RSS 2.0, Atom 1.0, JSON Feed 1.1), made by the sections' feed code.
+"""The river's own feeds (RSS 2.0, Atom 1.0, JSON Feed 1.1): the sections' feed code
+(:class:`~wagtail_grantee.feeds.BaseFeed`) with entries instead of posts.
 
-An adapter: the same generators (``feeds.generators``), the same cache of rendered feeds keyed
-by ETag and the same conditional responses (``feeds.views``), with entries instead of posts.
-
-The validators derive from the data only: the newest ``changed_at`` and the count of the
-river's entries, its sources (ids, names) and the page's last publication. Entries are written
-by the worker, another process than the web server with another cache; the next request to
-any web process sees a new ETag, and so a new rendering, without being told.
+The state of the feed derives from the data only, in one query: the newest ``changed_at`` and
+the count of the river's entries (which the river's sources decide), besides the page's last
+publication that every feed's validators include. Entries are written by the worker, another
+process than the web server with another cache; the next request to any web process sees a new
+ETag, and so a new rendering, without being told: the validators include no per-process
+cache version (``version()`` is 0). For the same reason the feed cache middleware does not
+answer the river's addresses from memory (``remembered_by_address``).
 """
 
-import hashlib
-
 from django.db.models import Count, Max
-from django.utils import translation
-from django.utils.html import escape
+from django.http import Http404
 from django.utils.translation import gettext as _
 
-from ..conf import get_setting
-from ..feeds import caching, views
-from ..feeds.content import xml_safe
-from ..feeds.generators import FEED_CLASSES
+from ..feeds import BaseFeed, FeedItem, FeedState
+from ..feeds.content import clean_html
 
 
-class RiverFeed:
-    def __init__(self, page, feed_format):
-        self.page = page
-        self.feed_format = feed_format
+class EntryFeed(BaseFeed):
+    """The ``feed_format`` feed of an :class:`~wagtail_grantee.models.AggregatorPage`'s
+    entries, newest first. The river has no tag or category feeds: those addresses are 404."""
 
-    @property
-    def content_type(self):
-        return FEED_CLASSES[self.feed_format].content_type
+    remembered_by_address = False
 
-    @property
-    def item_count(self):
-        return get_setting("FEED_ITEMS")
+    def __init__(self, page, feed_format, *, tag=None, category=None):
+        if tag or category:
+            raise Http404
+        super().__init__(page, feed_format)
 
-    def validators(self, request):
-        sources = sorted(self.page.get_sources().values_list("pk", "name"))
-        stats = self.page.get_entries().aggregate(latest=Max("changed_at"), count=Count("pk"))
-        fingerprint = "|".join(
-            str(part)
-            for part in (
-                "river",
-                self.page.pk,
-                self.page.last_published_at,
-                self.feed_format,
-                request.get_host(),
-                sources,
-                stats["latest"],
-                stats["count"],
-                self.item_count,
-            )
-        )
-        etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-        changes = [self.page.last_published_at, stats["latest"]]
-        last_modified = max([int(moment.timestamp()) for moment in changes if moment] or [0])
-        return etag, last_modified
+    def version(self):
+        return 0  # the state says it all: no per-process cache in the validators
+
+    def fingerprint(self):
+        return (*super().fingerprint(), self.page.url_path)  # a moved river: new addresses
 
     def title(self):
         return _("Latest from %(page)s") % {"page": self.page.title}
 
-    def render(self, request):
-        language = self.page.locale.language_code
-        site = self.page.get_site()
-        with translation.override(language):
-            feed = FEED_CLASSES[self.feed_format](
-                title=xml_safe(self.title()),
-                link=self.page.get_full_url(request),
-                description=xml_safe(
-                    getattr(self.page, "search_description", "") or self.page.title
-                ),
-                language=language,
-                author_name=xml_safe(
-                    site.site_name if site and site.site_name else self.page.title
-                ),
-                author_link=self.page.get_full_url(request),
-                feed_url=self.page.feed_url(self.feed_format, request=request, full=True),
-                updated=self.page.last_published_at,
-            )
-            for entry in self.page.get_entries()[: self.item_count]:
-                summary = xml_safe(entry.summary)
-                feed.add_item(
-                    title=xml_safe(entry.title or entry.link),
-                    link=entry.link or entry.source.site_url,
-                    description=escape(summary) if summary else None,
-                    summary=summary or None,
-                    unique_id=entry_id(entry),
-                    unique_id_is_permalink=False,
-                    pubdate=entry.published_at,
-                    updateddate=entry.updated_at or entry.published_at,
-                    author_name=xml_safe(entry.author or entry.source.name),
-                    categories=[xml_safe(entry.source.name)],
-                    content_html=xml_safe(entry.content) or None,
-                )
-        return feed.writeString("utf-8").encode()
+    def get_state(self):
+        # A new or changed entry moves the newest change (a source's new name or address
+        # touches its entries); an entry pruned, or a source left out or deactivated, the
+        # count. A new choice of sources is a new publication of the page.
+        stats = self.page.get_entries().aggregate(latest=Max("changed_at"), count=Count("pk"))
+        return FeedState(
+            fingerprint=(stats["latest"], stats["count"]), changed_at=[stats["latest"]]
+        )
+
+    def get_items(self, request):
+        return [
+            entry_item(entry, full_content=self.full_content)
+            for entry in self.page.get_entries()[: self.item_count]
+        ]
+
+
+def entry_item(entry, *, full_content):
+    """The :class:`~wagtail_grantee.feeds.FeedItem` of ``entry``: a link to the original post,
+    its grantee as author (unless the entry names one) and as category."""
+    link = entry.link or entry.source.site_url
+    # Sanitised when fetched; once more here, so that whatever the database holds leaves the
+    # site sanitised, with its addresses absolute against the original post.
+    content = clean_html(entry.content, link) if full_content and entry.content else None
+    return FeedItem(
+        title=entry.title or entry.link,
+        link=link,
+        unique_id=entry_id(entry),
+        published=entry.published_at,
+        updated=entry.updated_at or entry.published_at,
+        summary=entry.summary,
+        content_html=content,
+        author_names=[entry.author or entry.source.name],
+        categories=[entry.source.name],
+    )
 
 
 def entry_id(entry):
@@ -101,19 +79,3 @@ def entry_id(entry):
     if ":" in entry.guid and " " not in entry.guid:
         return entry.guid
     return f"urn:wagtail-grantee:feed-entry:{entry.pk}"
-
-
-def serve_river_feed(request, page, feed_format):
-    """Answer from the validators (304), the cache, or by rendering, like a section's feed."""
-    feed = RiverFeed(page, feed_format)
-    etag, last_modified = feed.validators(request)
-    response = views.conditional_response(request, etag, last_modified)
-    if response is not None:
-        return response
-    content = caching.get_cached_feed(etag)
-    if content is None:
-        content = feed.render(request)
-        caching.set_cached_feed(etag, content)
-    # Not remembered by address for FeedCacheMiddleware: its generations follow page
-    # publishing, and the river changes when the worker saves entries.
-    return views.feed_response(content, feed.content_type, etag, last_modified)

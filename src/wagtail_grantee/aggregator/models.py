@@ -8,17 +8,20 @@ admin shows it read-only.
 from django import forms
 from django.core.paginator import Paginator
 from django.db import models
+from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
-from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.contrib.routable_page.models import path
 from wagtail.fields import RichTextField
 from wagtail.search import index
 
 from ..conf import get_setting
+from ..feeds import FeedRoutesMixin
 from ..models.base import active_base_page_model
 from ..models.pages import GranteePageMixin, search_description
+from .feeds import EntryFeed
 
 BasePage = active_base_page_model()
 
@@ -91,6 +94,20 @@ class FeedSource(index.Indexed, models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # The river's feeds show the source's name (and its address, for entries without a
+        # link) with each of its entries, and derive their validators from the entries'
+        # ``changed_at``: a new name or address is a change of the entries.
+        renamed = (
+            self.pk is not None
+            and FeedSource.objects.filter(pk=self.pk)
+            .exclude(name=self.name, site_url=self.site_url)
+            .exists()
+        )
+        super().save(*args, **kwargs)
+        if renamed:
+            self.entries.update(changed_at=timezone.now())
+
     @property
     def is_failing(self):
         return self.error_count > 0
@@ -130,8 +147,9 @@ class FeedEntry(models.Model):
         return self.title or self.link or self.guid
 
 
-class AggregatorPage(GranteePageMixin, RoutablePageMixin, BasePage):
-    """The river: the entries of the chosen sources, newest first, with its own feeds."""
+class AggregatorPage(GranteePageMixin, FeedRoutesMixin, BasePage):
+    """The river: the entries of the chosen sources, newest first, with its own feeds (made
+    by :class:`~wagtail_grantee.aggregator.feeds.EntryFeed`)."""
 
     intro = RichTextField(_("introduction"), blank=True, features=["bold", "italic", "link"])
     sources = ParentalManyToManyField(
@@ -148,6 +166,8 @@ class AggregatorPage(GranteePageMixin, RoutablePageMixin, BasePage):
             [FieldPanel("sources", widget=forms.CheckboxSelectMultiple)], heading=_("Sources")
         ),
     ]
+    feed_class = EntryFeed
+    settings_panels = BasePage.settings_panels + FeedRoutesMixin.feed_settings_panels
     search_fields = BasePage.search_fields + [index.SearchField("intro")]
     subpage_types = []
 
@@ -159,11 +179,13 @@ class AggregatorPage(GranteePageMixin, RoutablePageMixin, BasePage):
         return search_description(self) or strip_tags(self.intro).strip()
 
     def get_sources(self):
-        """The active sources of the river: those chosen, or all when none is."""
-        chosen = FeedSource.objects.filter(aggregator_pages=self) if self.pk else None
-        if chosen is not None and chosen.exists():
-            return chosen.filter(active=True)
-        return FeedSource.objects.filter(active=True)
+        """The active sources of the river: those chosen, or all when none is (a lazy query
+        set, so that the river's entries and their state are read in one query)."""
+        active = FeedSource.objects.filter(active=True)
+        if self.pk is None:
+            return active
+        chosen = FeedSource.objects.filter(aggregator_pages=self)
+        return active.filter(models.Q(pk__in=chosen.values("pk")) | ~models.Exists(chosen))
 
     def get_entries(self, source=None):
         """The river's entries, newest first; those of ``source`` (a pk) only when given."""
@@ -187,31 +209,6 @@ class AggregatorPage(GranteePageMixin, RoutablePageMixin, BasePage):
                 "filter_source": filter_source,
             },
         )
-
-    @path("feed/", name="feed")
-    def rss_feed(self, request):
-        return self._serve_feed(request, "rss")
-
-    @path("feed/atom/", name="feed-atom")
-    def atom_feed(self, request):
-        return self._serve_feed(request, "atom")
-
-    @path("feed/json/", name="feed-json")
-    def json_feed(self, request):
-        return self._serve_feed(request, "json")
-
-    def _serve_feed(self, request, feed_format):
-        from .feeds import serve_river_feed  # the feed code imports the models
-
-        return serve_river_feed(request, self, feed_format)
-
-    def feed_url(self, feed_format="rss", *, request=None, full=False):
-        """The address of one of the river's feeds (``None`` when no site serves the page)."""
-        base = self.get_full_url(request) if full else self.get_url(request)
-        if base is None:
-            return None
-        name = "feed" if feed_format == "rss" else f"feed-{feed_format}"
-        return base + self.reverse_subpage(name)
 
 
 def _int_or_none(value):

@@ -81,6 +81,13 @@ class BaseFeed:
     page). A subclass provides :meth:`get_items` and :meth:`get_state`, and may change
     :meth:`title` and :meth:`url`."""
 
+    #: Whether :class:`~wagtail_grantee.feeds.middleware.FeedCacheMiddleware` may answer the
+    #: feed's address from the cache. Its answers hold until a page is published, moved or
+    #: deleted anywhere (or ``valid_until``), so a feed whose items change otherwise (the
+    #: entries a worker saves) sets it to ``False``: it is then answered by the feed view,
+    #: from its validators (304) or the cache of rendered feeds, at every request.
+    remembered_by_address = True
+
     def __init__(self, page, feed_format):
         if feed_format not in FEED_CLASSES:
             raise Http404
@@ -133,9 +140,15 @@ class BaseFeed:
     def state(self):
         return self.get_state()
 
+    def version(self):
+        """The page's feed version in the cache (a timestamp) that publishing, moving and
+        deleting pages under it bump. A feed whose state reflects all it carries may return 0,
+        so that its validators depend on the data only, the same in every process."""
+        return caching.get_feed_version(self.page)
+
     def validators(self, request):
-        """``(etag, last_modified)`` from the items' state and the page's cache version."""
-        version = caching.get_feed_version(self.page)
+        """``(etag, last_modified)`` from the items' state and the page's feed version."""
+        version = self.version()
         parts = (*self.fingerprint(), request.get_host(), version, *self.state.fingerprint)
         etag = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
         changes = [self.page.last_published_at, *self.state.changed_at]

@@ -26,7 +26,7 @@ def serve(request, feed):
         caching.set_cached_feed(etag, content)
     # Only the feed cache middleware reads remembered addresses; without it, remembering would
     # cost every request a privacy check (two queries) and a cache write for nothing.
-    remember = getattr(request, "remember_feed_address", False)
+    remember = feed.remembered_by_address and getattr(request, "remember_feed_address", False)
     if remember and not page.get_view_restrictions():  # what anyone may read, anyone may get
         caching.remember_address(
             request, etag, last_modified, feed.content_type, valid_until=feed.valid_until

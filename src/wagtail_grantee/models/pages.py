@@ -197,7 +197,8 @@ class GranteeHomePage(PostIndexMixin, FeedRoutesMixin, BasePage):
         index.SearchField("region"),
     ]
     settings_panels = BasePage.settings_panels + FeedRoutesMixin.feed_settings_panels
-    subpage_types = ["wagtail_grantee.SectionPage"]
+    # A programme's own site may also republish its grantees' posts as a river.
+    subpage_types = ["wagtail_grantee.SectionPage", "wagtail_grantee.AggregatorPage"]
 
     class Meta:
         verbose_name = _("grantee home")

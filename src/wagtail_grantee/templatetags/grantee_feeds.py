@@ -37,7 +37,9 @@ def feed_links(context, page):
             elif context.get("filter_category"):
                 scopes.insert(0, {"category": context["filter_category"]})
         for scope in scopes:
-            title = feed_title(feed_page, **scope)
+            # A feed of all the page's items is titled by its feed class (a river's entries
+            # are not posts); those of a tag or category exist for posts only.
+            title = feed_title(feed_page, **scope) if scope else feed_page.get_feed("rss").title()
             slugs = {name: value.slug for name, value in scope.items()}
             links += [
                 (
