@@ -43,6 +43,14 @@ SCREENS = [
     (GRANTEE, snippet("wagtail_grantee.category", "list"), None),
     (GRANTEE, snippet("wagtail_grantee.category", "add"), None),
     (GRANTEE, snippet("wagtail_grantee.category", "edit"), pk_of("category")),
+    # wagtail_grantee's aggregator: feed sources, OPML, the river page
+    (GRANTEE, snippet("wagtail_grantee.feedsource", "list"), None),
+    (GRANTEE, snippet("wagtail_grantee.feedsource", "add"), None),
+    (GRANTEE, snippet("wagtail_grantee.feedsource", "edit"), pk_of("feed source")),
+    (GRANTEE, snippet("wagtail_grantee.feedsource", "inspect"), pk_of("feed source")),
+    (GRANTEE, snippet("wagtail_grantee.feedsource", "import_opml"), None),
+    (GRANTEE, snippet("wagtail_grantee.feedsource", "export_opml"), None),
+    (GRANTEE, "wagtailadmin_pages:add", page_add("wagtail_grantee.aggregatorpage")),
     # wagtail_grantee_sms: contacts, groups, import, verification, inbox, deliveries, the
     # sign-up page and the verification messages setting
     (SMS, snippet("wagtail_grantee_sms.contact", "list"), None),
@@ -64,6 +72,8 @@ SCREENS = [
     (SMS, "wagtailadmin_pages:add", page_add("wagtail_grantee_sms.signuppage")),
     (SMS, "wagtailadmin_pages:edit", pk_of("signup page")),
     (SMS, "wagtailsettings:edit", lambda objects: [SMS, "verificationmessages"]),
+    # with the default console backend, which receives no SMS
+    (SMS, "wagtail_grantee_sms_simulate_inbound", None),
 ]
 
 
@@ -75,7 +85,13 @@ def make_sample_objects():
     parent = Site.objects.get(is_default_site=True).root_page
     objects = {}
     if apps.is_installed(GRANTEE):
-        from wagtail_grantee.models import Category, GranteeHomePage, PostPage, SectionPage
+        from wagtail_grantee.models import (
+            Category,
+            FeedSource,
+            GranteeHomePage,
+            PostPage,
+            SectionPage,
+        )
 
         home = parent.add_child(instance=GranteeHomePage(title="Screens home", slug="screens"))
         section = home.add_child(instance=SectionPage(title="News", slug="news"))
@@ -85,6 +101,10 @@ def make_sample_objects():
             "section": section,
             "post": post,
             "category": Category.objects.create(name="Screens"),
+            "feed source": FeedSource.objects.create(
+                name="Screens grantee", site_url="https://grantee.example/"
+            ),
+            "parent of wagtail_grantee.aggregatorpage": home,
             "parent of wagtail_grantee.granteehomepage": parent,
             "parent of wagtail_grantee.sectionpage": home,
             "parent of wagtail_grantee.postpage": section,
