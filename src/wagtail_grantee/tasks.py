@@ -8,6 +8,7 @@ from django.db import transaction
 from django_q.tasks import async_task
 
 from .feeds import websub
+from .importers import runs
 
 
 def ping_websub_hub(topic_urls):
@@ -20,3 +21,12 @@ def enqueue_websub_ping(topic_urls):
     topic_urls = sorted(set(topic_urls))
     if topic_urls:
         transaction.on_commit(lambda: async_task(f"{__name__}.ping_websub_hub", topic_urls))
+
+
+def run_import(import_run_pk):
+    return runs.run_import(import_run_pk)
+
+
+def enqueue_import(import_run_pk):
+    """Run the import ``import_run_pk`` in the background once its record is committed."""
+    transaction.on_commit(lambda: async_task(f"{__name__}.run_import", import_run_pk))
