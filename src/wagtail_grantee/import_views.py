@@ -6,6 +6,7 @@ section must be one where the user may add (and, to publish, publish) pages.
 """
 
 from django import forms
+from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -202,10 +203,10 @@ class UploadView(ImportAdminView, FormView):
     def start(self, form):
         found = read_token(form.cleaned_data["token"], self.request.user)
         if found is None:
-            form.add_error(None, _("This upload is no longer available; upload the archive again."))
-            return self.render_to_response(
-                self.get_context_data(form=UploadForm(user=self.request.user))
+            messages.error(
+                self.request, _("This upload is no longer available; upload the archive again.")
             )
+            return redirect(url("upload"))
         stored, name = found
         run = runs.start_import(
             stored,

@@ -478,7 +478,7 @@ class PageImporter:
         if problems:
             planned.reason = "; ".join([str(planned.reason), *problems]).strip("; ")
         if planned.action == CREATED:
-            page = PostPage(**fields, live=False)
+            page = PostPage(**fields, live=False, owner=self.user)
             page.tags.set(item.tags)
             if self.publish and item.date:
                 # Publishing keeps an original first-publication date.
