@@ -86,6 +86,7 @@ def test_the_whole_import_from_upload_to_report(
     assert post.live and post.title == "Catatan satu" and post.lead_image
     report = admin_client.get(response.url).content.decode()
     assert "data-import-report" in report and f'href="{post.full_url}"' in report
+    assert reverse("wagtailadmin_pages:edit", args=[post.pk]) in report
     assert "Images added: 1" in report
 
     assert admin_client.get(f"{UPLOAD_URL}{run.pk}/status/").json() == {
