@@ -497,3 +497,17 @@ def test_import_archive_is_the_function_behind_the_command(tmp_path, section):
         archive, section, progress=lambda done, total: seen.append((done, total))
     )
     assert report.counts["created"] == 1 and seen == [(1, 1)]
+
+
+def test_the_example_sites_sample_archive_imports(section):
+    from pathlib import Path
+
+    sample = (
+        Path(__file__).resolve().parents[3] / "example_site/demo/content/data/facebook-sample.zip"
+    )
+    output = run(sample, "--parent", "/berita/", "--publish")
+    assert "3 created, 0 updated, 0 unchanged, 0 skipped, 2 images added" in output
+    first = posts().first()
+    assert first.title == "Belajar mengelola situs web sendiri"
+    assert "Pelatihnya sabar sekali — terima kasih! 🙏" in str(first.body)
+    assert posts().last().title.startswith("Laporan keuangan program semester")
