@@ -511,3 +511,34 @@ def test_the_example_sites_sample_archive_imports(section):
     assert first.title == "Belajar mengelola situs web sendiri"
     assert "Pelatihnya sabar sekali — terima kasih! 🙏" in str(first.body)
     assert posts().last().title.startswith("Laporan keuangan program semester")
+
+
+def test_bad_input_exits_non_zero_with_one_line_and_no_traceback(tmp_path, section, capsys):
+    from wagtail_grantee.management.commands.import_facebook_notes import Command
+
+    path = tmp_path / "catatan.txt"
+    path.write_text("bukan zip")
+    with pytest.raises(SystemExit) as exit_info:
+        Command().run_from_argv(
+            ["manage.py", "import_facebook_notes", str(path), "--parent", str(section.pk)]
+        )
+    assert exit_info.value.code != 0
+    assert capsys.readouterr().err.strip() == "CommandError: catatan.txt is not a zip file."
+
+
+def test_a_progress_bar_only_on_a_terminal(tmp_path, section, monkeypatch, capsys):
+    archive = build_zip(tmp_path / "a.zip", notes=[note(), note(title="Dua", created=9)])
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    run(archive, "--parent", section.pk, "--dry-run")
+    assert "note/s" not in capsys.readouterr().err
+    monkeypatch.setattr("sys.stderr", Terminal())
+    import sys
+
+    call_command(
+        "import_facebook_notes", str(archive), "--parent", str(section.pk), stdout=Terminal()
+    )
+    assert "2/2" in sys.stderr.getvalue()
