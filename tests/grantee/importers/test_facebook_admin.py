@@ -186,3 +186,19 @@ def test_an_upload_token_is_good_for_its_user_only(admin_client, client, editor,
     response = client.post(UPLOAD_URL, confirm_form(preview), follow=True)
     assert "no longer available" in response.content.decode()
     assert not ImportRun.objects.exists()
+
+
+def test_an_import_that_fails_in_the_background_says_why(admin_client, tmp_path, section):
+    broken = tmp_path / "uploads"
+    broken.mkdir()
+    path = broken / "rusak.zip"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    run = ImportRun.objects.create(
+        source="facebook", archive_name="rusak.zip", archive_path=str(path), parent=section
+    )
+    assert runs.run_import(run.pk) == ImportRun.Status.FAILED
+    run.refresh_from_db()
+    assert run.error == "rusak.zip is not a zip file." and not path.exists()
+    page = admin_client.get(f"{UPLOAD_URL}{run.pk}/").content.decode()
+    assert "data-import-failed" in page and "rusak.zip is not a zip file." in page
+    assert PostPage.objects.count() == 0
