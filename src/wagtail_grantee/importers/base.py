@@ -348,7 +348,7 @@ class PageImporter:
         """What an import would do, item by item, without writing anything."""
         items = list(self.read_items())
         if not items:
-            raise ArchiveError(_("The archive holds no notes."))
+            raise ArchiveError(_("The archive holds nothing to import."))
         existing = self.existing_pages([item.key for item in items])
         planned = []
         for item in items:

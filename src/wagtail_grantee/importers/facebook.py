@@ -23,27 +23,29 @@ from .base import PageImporter, SourceItem, SourceMedia
 SOURCE_NAME = "Facebook note"
 LOG_ACTION = "wagtail_grantee.facebook_import"
 
-# A run of characters that could be UTF-8 bytes read as Latin-1.
-LATIN1_RUN = re.compile(r"[\x80-\xff]+")
+# One UTF-8 encoded character, its bytes read as Latin-1 characters.
+UTF8_AS_LATIN1 = re.compile(
+    r"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 ROOT_MARKERS = ("your_facebook_activity/", "notes/", "posts/")
 
 
 def repair_mojibake(text):
-    """``text`` with every run of UTF-8 bytes-as-Latin-1 decoded; other text is unchanged.
+    """``text`` with every UTF-8 character written as Latin-1 bytes decoded; the rest unchanged.
 
-    A run is decoded only when its characters are all Latin-1 and their bytes are valid
-    UTF-8, so correct accented text ("café") is never decoded twice, and a note that mixes
-    repaired and correct text keeps both.
+    Only a sequence of characters that re-encodes as Latin-1 and then decodes as one valid
+    UTF-8 character is replaced, so correct text ("café", "🙏") is never decoded twice, and a
+    note that mixes escaped and correct text keeps both.
     """
 
     def decode(match):
-        run = match.group()
+        sequence = match.group()
         try:
-            return run.encode("latin-1").decode("utf-8")
-        except UnicodeDecodeError:
-            return run
+            return sequence.encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:  # e.g. an overlong or surrogate sequence
+            return sequence
 
-    return LATIN1_RUN.sub(decode, text)
+    return UTF8_AS_LATIN1.sub(decode, text)
 
 
 def repaired(value):
@@ -214,6 +216,8 @@ def read_notes(archive):
             media=media,
             url=url if url.startswith(("http://", "https://")) else "",
         )
+    if not items:
+        raise ArchiveError(_("The archive holds no notes."))
     return sorted(items.values(), key=lambda item: (item.date is None, item.date, item.key))
 
 

@@ -75,6 +75,8 @@ def test_correct_text_is_never_decoded_twice(text):
 def test_a_note_mixing_repaired_and_correct_text_keeps_both():
     mangled = "Diskusi “CMS”".encode().decode("latin-1")
     assert repair_mojibake(f"{mangled} di café 🙂") == "Diskusi “CMS” di café 🙂"
+    # Correct and escaped accents side by side.
+    assert repair_mojibake("é" + "é".encode().decode("latin-1") + "ß") == "ééß"
 
 
 # --- What it writes ---------------------------------------------------------------------------
