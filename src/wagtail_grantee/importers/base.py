@@ -498,7 +498,10 @@ class PageImporter:
             publish = was_live or self.publish
         if publish:
             revision.publish(user=self.user)
-        ImportedItem.objects.update_or_create(
-            page_id=page.pk, defaults={"fingerprint": planned.fingerprint}
-        )
+        if planned.action == CREATED:
+            ImportedItem.objects.create(page_id=page.pk, fingerprint=planned.fingerprint)
+        else:
+            ImportedItem.objects.update_or_create(
+                page_id=page.pk, defaults={"fingerprint": planned.fingerprint}
+            )
         planned.page_id = page.pk
