@@ -40,7 +40,21 @@ def make_archive(path, notes, images):
         )
         for n in range(images)
     }
-    words = "kami belajar bersama di surabaya tentang jurnalisme warga dan “CMS” — seru 🙏".split()
+    words = [
+        "kami",
+        "belajar",
+        "bersama",
+        "di",
+        "surabaya",
+        "tentang",
+        "jurnalisme",
+        "warga",
+        "dan",
+        "“CMS”",
+        "—",
+        "seru",
+        "🙏",
+    ]
     items = []
     for n in range(notes):
         text = "\n\n".join(
