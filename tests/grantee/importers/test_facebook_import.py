@@ -544,3 +544,10 @@ def test_a_progress_bar_only_on_a_terminal(tmp_path, section, monkeypatch, capsy
         "import_facebook_notes", str(archive), "--parent", str(section.pk), stdout=Terminal()
     )
     assert "2/2" in sys.stderr.getvalue()
+
+
+def test_an_archive_with_too_many_files_is_refused(tmp_path, section, settings):
+    settings.WAGTAIL_GRANTEE = {"FACEBOOK_IMPORT_MAX_FILES": 2}
+    files = {f"m/{n}.jpg": b"x" for n in range(3)}
+    path = build_zip(tmp_path / "a.zip", notes=[note()], files=files)
+    assert_refused(tmp_path, path, section.pk, "more than 2 files")
