@@ -39,6 +39,18 @@ DEFAULTS = {
     "AGGREGATOR_ALLOWED_NETWORKS": [],
     # Aggregator: the User-Agent header; None names the suite, its version and the site.
     "AGGREGATOR_USER_AGENT": None,
+    # Largest Facebook archive an editor may upload in the admin, in bytes.
+    "FACEBOOK_IMPORT_MAX_UPLOAD": 512 * 1024 * 1024,
+    # Most bytes an import may unpack from an archive (the JSON files and pictures it reads).
+    "FACEBOOK_IMPORT_MAX_UNPACKED": 2 * 1024 * 1024 * 1024,
+    # Most an archive member may unpack to, as a multiple of its packed size (zip bombs).
+    "FACEBOOK_IMPORT_MAX_RATIO": 100,
+    # Most files an archive may hold.
+    "FACEBOOK_IMPORT_MAX_FILES": 200_000,
+    # Largest JSON file of an archive that is read (notes, posts), in bytes.
+    "FACEBOOK_IMPORT_MAX_JSON_BYTES": 100 * 1024 * 1024,
+    # Largest picture imported, in bytes; a larger one is reported and left out.
+    "FACEBOOK_IMPORT_MAX_IMAGE_BYTES": 10 * 1024 * 1024,
 }
 
 

@@ -10,6 +10,7 @@ from django_q.tasks import async_task
 
 from .aggregator import fetching
 from .feeds import websub
+from .importers import runs
 
 
 def ping_websub_hub(topic_urls):
@@ -47,3 +48,15 @@ def ensure_schedules(**kwargs):
             "repeats": -1,
         },
     )
+
+
+# -- Facebook imports started in the admin ---------------------------------------------------
+
+
+def run_import(import_run_pk):
+    return runs.run_import(import_run_pk)
+
+
+def enqueue_import(import_run_pk):
+    """Run the import ``import_run_pk`` in the background once its record is committed."""
+    transaction.on_commit(lambda: async_task(f"{__name__}.run_import", import_run_pk))

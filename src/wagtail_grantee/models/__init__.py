@@ -1,4 +1,5 @@
 from ..aggregator.models import AggregatorPage, FeedEntry, FeedSource
+from .imports import ImportedItem, ImportRun
 from .pages import GranteeHomePage, PostPage, PostPageTag, SectionPage
 from .snippets import Category
 
@@ -8,6 +9,8 @@ __all__ = [
     "FeedEntry",
     "FeedSource",
     "GranteeHomePage",
+    "ImportedItem",
+    "ImportRun",
     "PostPage",
     "PostPageTag",
     "SectionPage",
