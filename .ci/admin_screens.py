@@ -51,6 +51,10 @@ SCREENS = [
     (GRANTEE, snippet("wagtail_grantee.feedsource", "import_opml"), None),
     (GRANTEE, snippet("wagtail_grantee.feedsource", "export_opml"), None),
     (GRANTEE, "wagtailadmin_pages:add", page_add("wagtail_grantee.aggregatorpage")),
+    # wagtail_grantee's Facebook import: the upload form, the history and a finished run
+    (GRANTEE, "wagtail_grantee_facebook_import:upload", None),
+    (GRANTEE, "wagtail_grantee_facebook_import:history", None),
+    (GRANTEE, "wagtail_grantee_facebook_import:detail", pk_of("import run")),
     # wagtail_grantee_sms: contacts, groups, import, verification, inbox, deliveries, the
     # sign-up page and the verification messages setting
     (SMS, snippet("wagtail_grantee_sms.contact", "list"), None),
@@ -89,6 +93,7 @@ def make_sample_objects():
             Category,
             FeedSource,
             GranteeHomePage,
+            ImportRun,
             PostPage,
             SectionPage,
         )
@@ -103,6 +108,14 @@ def make_sample_objects():
             "category": Category.objects.create(name="Screens"),
             "feed source": FeedSource.objects.create(
                 name="Screens grantee", site_url="https://grantee.example/"
+            ),
+            "import run": ImportRun.objects.create(
+                source="facebook",
+                archive_name="facebook-screens.zip",
+                parent=section,
+                status=ImportRun.Status.DONE,
+                created=1,
+                finished_at=timezone.now(),
             ),
             "parent of wagtail_grantee.aggregatorpage": home,
             "parent of wagtail_grantee.granteehomepage": parent,

@@ -276,8 +276,7 @@ class FacebookImportViewSet(ViewSet):
     icon = "upload"
     menu_icon = "upload"
     menu_label = _("Import from Facebook")
-    menu_order = 310
-    add_to_admin_menu = True
+    menu_name = "import-facebook"
     menu_item_class = ImportMenuItem
 
     def get_urlpatterns(self):

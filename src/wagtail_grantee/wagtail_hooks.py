@@ -3,11 +3,12 @@
 from django.contrib.auth.models import Permission
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.log_actions import LogFormatter
-from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from .aggregator.viewsets import FeedSourceViewSet
+from .import_views import FacebookImportViewSet
 from .models import Category
 
 
@@ -15,13 +16,10 @@ class CategoryViewSet(SnippetViewSet):
     model = Category
     icon = "tag"
     menu_label = _("Post categories")
-    add_to_admin_menu = True
-    menu_order = 300
+    menu_name = "post-categories"
+    menu_item_is_registered = True  # in the "Grantee tools" menu, not under "Snippets"
     list_display = ["name", "slug"]
     search_fields = ["name"]
-
-
-register_snippet(CategoryViewSet)
 
 
 @hooks.register("register_log_actions")
@@ -30,9 +28,6 @@ def register_aggregator_log_actions(actions):
     actions.register_action(
         "wagtail_grantee.opml_import", _("Import OPML"), _("Added from an OPML file")
     )
-
-
-register_snippet(FeedSourceViewSet)
 
 
 class FacebookImportFormatter(LogFormatter):
@@ -61,8 +56,19 @@ def register_import_permission():
     )
 
 
-@hooks.register("register_admin_viewset")
-def register_import_viewset():
-    from .import_views import FacebookImportViewSet
+class GranteeToolsViewSetGroup(ViewSetGroup):
+    """The "Grantee tools" menu: feed sources, the Facebook import and post categories.
 
-    return FacebookImportViewSet("facebook_import")
+    Each item shows only to a user with its permission; a user with none sees no menu.
+    """
+
+    menu_label = _("Grantee tools")
+    menu_name = "grantee-tools"
+    menu_icon = "clipboard-list"
+    menu_order = 300
+    items = (FeedSourceViewSet, FacebookImportViewSet, CategoryViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_grantee_tools():
+    return GranteeToolsViewSetGroup()

@@ -44,6 +44,7 @@ def test_editor_previews_imports_and_finds_the_post_in_the_feed(
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
 
+    page.get_by_role("button", name="Grantee tools").click()  # the menu, then its item
     page.get_by_role("link", name="Import from Facebook").click()
     page.set_input_files("input[name=archive]", str(archive))
     page.get_by_label("Section").select_option(str(section.pk))

@@ -107,8 +107,7 @@ class FeedSourceViewSet(SnippetViewSet):
     icon = "site"
     menu_label = _("Feed sources")
     menu_name = "feed-sources"
-    add_to_admin_menu = True
-    menu_order = 310
+    menu_item_is_registered = True  # in the "Grantee tools" menu, not under "Snippets"
     index_view_class = FeedSourceIndexView
     filterset_class = SourceStateFilterSet
     inspect_view_enabled = True
