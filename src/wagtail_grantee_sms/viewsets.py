@@ -413,6 +413,7 @@ class DeliveryViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = _("Deliveries")
     menu_order = 130
+    menu_item_is_registered = True
     inspect_view_enabled = True
     inspect_view_class = DeliveryInspectView
     inspect_view_fields = [
@@ -455,6 +456,7 @@ class InboundMessageViewSet(SnippetViewSet):
     icon = "comment"
     menu_label = _("Inbox")
     menu_order = 120
+    menu_item_is_registered = True
     inspect_view_enabled = True
     inspect_view_class = InboundMessageInspectView
     # Not the provider's raw payload: it holds the number in full.
