@@ -58,7 +58,7 @@ def test_editor_imports_sends_verification_and_the_reply_verifies(
 
     # Import: upload, check the rows, see the errors, import.
     page.goto(f"{live_server.url}/admin/snippets/wagtail_grantee_sms/contact/")
-    page.get_by_role("link", name="Import").click()
+    page.get_by_role("link", name="Import", exact=True).click()
     page.set_input_files("input[name=file]", str(csv_file))
     page.get_by_role("button", name="Upload").click()
     page.get_by_role("button", name="Check the rows").click()

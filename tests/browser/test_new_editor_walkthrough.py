@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from playwright.sync_api import expect
 
 import wagtail_grantee_sms
 from example_site.demo.management.commands.ensure_demo_admin import Command as EnsureDemoAdmin
@@ -75,40 +76,33 @@ def test_a_new_editor_walks_through_the_sms_admin_on_a_phone(live_server, phone,
     page.get_by_label("Password").fill("demo-password")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/admin/")
-    page.screenshot(path="/tmp/wt-1-dashboard.png", full_page=True)
 
     # Switch the admin to Indonesian in the account settings.
     page.get_by_role("button", name="Toggle sidebar").click()
-    page.screenshot(path="/tmp/wt-2-sidebar.png")
     page.get_by_role("button", name="Admin", exact=True).click()
     page.get_by_role("link", name="Account").click()
     page.get_by_label("Preferred language").select_option(label="Bahasa Indonesia")
     page.get_by_role("button", name="Save").click()
     page.wait_for_load_state()
     assert page.get_attribute("html", "lang") == "id"
-    page.screenshot(path="/tmp/wt-3-account.png", full_page=True)
     assert page.locator("#header-title").inner_text().strip() == "Akun"
 
     # SMS -> Kontak; the contact's name opens her status and the verification actions.
     open_menu(page, "SMS", "Kontak")
-    page.screenshot(path="/tmp/wt-5-contacts.png", full_page=True)
     page.get_by_role("link", name="Ani Lubis").click()
     page.wait_for_url(f"**/contact/inspect/{ani.pk}/")
-    page.screenshot(path="/tmp/wt-6-ani.png", full_page=True)
     main = page.locator("main")
     assert "Menunggu verifikasi" in main.inner_text()  # "Pending verification"
-    assert main.get_by_role("link", name="Kirim SMS verifikasi").is_visible()
+    expect(main.get_by_role("link", name="Kirim SMS verifikasi")).to_be_visible()
 
     # Import a file that names a group nobody made yet: the preview asks before creating it.
     csv_file = tmp_path / "pendukung.csv"
     csv_file.write_text(CSV)
     open_menu(page, "SMS", "Kontak")
     page.get_by_role("link", name="Impor", exact=True).click()
-    page.screenshot(path="/tmp/wt-7-import.png", full_page=True)
     page.locator("input[type=file]").set_input_files(str(csv_file))
     page.get_by_role("button", name="Unggah").click()
     page.get_by_role("button", name="Periksa baris").click()
-    page.screenshot(path="/tmp/wt-8-preview.png", full_page=True)
     assert "Relawan Pesisir" in page.locator("[data-import-new-groups]").inner_text()
     page.get_by_label("Buat grup yang disebut dalam berkas dan belum ada").check()
     page.get_by_role("button", name="Impor 1 kontak").click()
@@ -120,12 +114,13 @@ def test_a_new_editor_walks_through_the_sms_admin_on_a_phone(live_server, phone,
     # The SMS screens say why the queued SMS is not sent.
     banner = page.locator("[data-sms-worker-banner]")
     assert "Pekerja latar belakang tidak berjalan." in banner.inner_text()
-    assert banner.is_visible()
+    expect(banner).to_be_visible()
 
     # Ani's YA, tried from the inbox without a phone: she becomes verified.
     open_menu(page, "SMS", "Kotak masuk")
     page.get_by_role("link", name="Simulasikan SMS masuk").click()
-    page.screenshot(path="/tmp/wt-9-simulate.png", full_page=True)
+    # Every label starts with a capital, as in the rest of the admin.
+    expect(page.locator("label[for=id_backend_alias]")).to_have_text(re.compile(r"^\s*Backend SMS"))
     page.get_by_label("Dari (nomor telepon)").fill("0812-3456-7890")
     page.get_by_label("Pesan").fill("YA")
     page.get_by_role("button", name="Terima SMS ini").click()
