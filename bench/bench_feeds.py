@@ -14,7 +14,10 @@ request, the static view served by the same server). Goals: uncached < 35×, wit
 after one new post < 15×, judged over HTTP, as the issue measured the peers; the test client's
 ratios are printed for reference (its floor, 0.2 ms, is no server's). Each median follows a
 few unmeasured warm-up requests, and the heap the set-up leaves is frozen out of the garbage
-collector's sight first (``settle_heap``), as a server process does not carry it.
+collector's sight first (``settle_heap``), as a server process does not carry it. Beside the
+wall-clock median, each line gives the median CPU time of the process (server thread and
+client together) and its ratio: on a loaded machine the wall clock measures the other
+processes too, the CPU time does not, so compare ratios of the same run and both columns.
 
 Then the caches, on a section of 50 full-content posts (lead images, body images, links,
 tags, categories): uncached (the feed's version bumped, its items cached), cached and 304,
@@ -237,13 +240,15 @@ def print_goals(results, sizes, harness):
             else " -- for reference only: the goals are judged over HTTP (below)"
         )
     )
-    for name, (milliseconds, queries) in results.items():
+    cpu_floor = results["static view, 30 KB"][2]
+    for name, (milliseconds, queries, cpu) in results.items():
         goal = GOALS.get(name)
         verdict = ""
         if goal and judged:
             verdict = f"  (goal < {goal}×: {'met' if milliseconds / floor < goal else 'NOT met'})"
         print(
-            f"{name:<44} {milliseconds:8.2f} ms  {milliseconds / floor:8.2f}×  "
+            f"{name:<36} {milliseconds:8.2f} ms {milliseconds / floor:7.1f}×  "
+            f"CPU {cpu:7.2f} ms {cpu / cpu_floor:7.1f}×  "
             + (f"{queries:3} queries" if harness == TEST_CLIENT else "")
             + verdict
         )
@@ -295,19 +300,20 @@ def measure(rounds, request, *, expect, before=None):
         if before:
             before()
         request()
-    times = []
+    times, cpu_times = [], []
     for _ in range(rounds):
         if before:
             before()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = request()
         times.append(time.perf_counter() - started)
+        cpu_times.append(time.process_time() - cpu_started)
         assert response.status_code == expect, response.status_code
     if before:
         before()
     with CaptureQueriesContext(connection) as queries:
         request()
-    return statistics.median(times) * 1000, len(queries)
+    return statistics.median(times) * 1000, len(queries), statistics.median(cpu_times) * 1000
 
 
 def settle_heap():
@@ -384,7 +390,7 @@ def main():
             f"{connection.vendor}, local-memory cache; median of each, and its ratio to a static "
             "view of the same size, and its queries (uncached: the feed's version bumped)"
         )
-        for name, (milliseconds, queries) in results.items():
+        for name, (milliseconds, queries, _cpu) in results.items():
             target = TARGETS.get(name)
             print(
                 f"{name:<44} {milliseconds:8.2f} ms  {milliseconds / floor:8.2f}×  "
