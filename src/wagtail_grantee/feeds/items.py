@@ -23,7 +23,7 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 from django.core.cache import cache
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, Value, prefetch_related_objects
 from django.utils import translation
 from django.utils.feedgenerator import Enclosure
 from django.utils.html import escape
@@ -210,27 +210,35 @@ def rendition_sizes(renditions):
 
 
 def post_terms(posts):
-    """``{post.pk: [tag names, then category names]}``: one query for the tags of all posts
-    and one for their categories (taggit's prefetch builds a query set per post)."""
+    """``{post.pk: [tag names, then category names]}``: the tags and categories of all posts
+    in one query (taggit's prefetch builds a query set per post); tags in the order they were
+    added, categories by name."""
     posts = list(posts)
     if not posts:
         return {}
     model_meta = type(posts[0])._meta
     pks = [post.pk for post in posts]
-    terms = defaultdict(list)
     tagged = model_meta.get_field("tags").remote_field.through.objects
-    for pk, name in (
-        tagged.filter(content_object_id__in=pks)
-        .order_by("pk")
-        .values_list("content_object_id", "tag__name")
-    ):
-        terms[pk].append(name)
     categories = model_meta.get_field("categories")
     post_field, category_field = categories.m2m_field_name(), categories.m2m_reverse_field_name()
-    for pk, name in (
+    tags = (
+        tagged.filter(content_object_id__in=pks)
+        .annotate(kind=Value(0))
+        .values_list("content_object_id", "kind", "pk", "tag__name")
+        .order_by()
+    )
+    filed = (
         categories.remote_field.through.objects.filter(**{f"{post_field}__in": pks})
-        .order_by(f"{category_field}__name")
-        .values_list(post_field, f"{category_field}__name")
-    ):
+        .annotate(kind=Value(1))
+        .values_list(post_field, "kind", "pk", f"{category_field}__name")
+        .order_by()
+    )
+    rows = sorted(
+        tags.union(filed, all=True),
+        # Tags by when they were added (their row's id), categories by name.
+        key=lambda row: (row[1], row[2] if row[1] == 0 else 0, row[3]),
+    )
+    terms = defaultdict(list)
+    for pk, _kind, _order, name in rows:
         terms[pk].append(name)
     return terms
