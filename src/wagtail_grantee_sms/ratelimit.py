@@ -31,6 +31,25 @@ def wait_for_slot(alias, rate):
         time.sleep(wait)
 
 
+def acquire(alias, rate, wanted):
+    """Block until backend ``alias`` may send at least one more message at ``rate`` per
+    second; take up to ``wanted`` slots (at most one second's worth) and return how many."""
+    while True:
+        taken, wait = try_acquire_many(alias, rate, wanted)
+        if taken:
+            return taken
+        time.sleep(wait)
+
+
+def try_acquire_many(alias, rate, wanted):
+    """Take up to ``wanted`` slots that are free now: return (slots taken, seconds to wait
+    when none was)."""
+    location = redis_location()
+    if location:
+        return _try_acquire_many_redis(location, alias, rate, wanted)
+    return _try_acquire_database(alias, rate, wanted)
+
+
 def try_acquire(alias, rate):
     """Take a slot for one message if there is one: return 0, else the seconds to wait."""
     location = redis_location()
@@ -73,7 +92,20 @@ def _try_acquire_redis(location, alias, rate):
     return max(reset_time - time.time(), 0.01)
 
 
-def _try_acquire_database(alias, rate):
+def _try_acquire_many_redis(location, alias, rate, wanted):
+    limiter = _redis_limiter(location)
+    item = _rate_item(rate)
+    key = cache.make_key(f"wagtail_grantee_sms:rate:{alias}")
+    reset_time, remaining = limiter.get_window_stats(item, key)
+    # Another worker may take the same slots meanwhile: then ``hit`` refuses, try fewer.
+    for taken in range(min(wanted, remaining), 0, -1):
+        if limiter.hit(item, key, cost=taken):
+            return taken, 0
+    reset_time, _remaining = limiter.get_window_stats(item, key)
+    return 0, max(reset_time - time.time(), 0.01)
+
+
+def _try_acquire_database(alias, rate, wanted):
     rate = float(rate)
     capacity = max(rate, 1.0)  # a burst of at most one second's worth
     now = timezone.now()
@@ -83,11 +115,12 @@ def _try_acquire_database(alias, rate):
         )
         elapsed = max((now - bucket.updated_at).total_seconds(), 0)
         tokens = min(capacity, bucket.tokens + elapsed * rate)
-        wait = 0 if tokens >= 1 else (1 - tokens) / rate
-        bucket.tokens = tokens - 1 if wait == 0 else tokens
+        taken = min(int(tokens), wanted)
+        wait = 0 if taken else (1 - tokens) / rate
+        bucket.tokens = tokens - taken
         bucket.updated_at = max(now, bucket.updated_at)
         bucket.save(update_fields=["tokens", "updated_at"])
-    return wait
+    return taken, wait
 
 
 # The row of ``SendRateBucket`` locked while a verification SMS is counted against the ceiling,

@@ -148,7 +148,8 @@ def recover_deliveries():
     send_deliveries(list(_interrupted().values_list("pk", flat=True)))
     sweep_unmatched_reports()
     stranded = due_since(timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT")))
-    for pk in stranded.values_list("pk", flat=True):
+    # A broadcast's deliveries are queued again by chunks (``broadcasting.recover_broadcasts``).
+    for pk in stranded.filter(broadcast__isnull=True).values_list("pk", flat=True):
         tasks.enqueue_delivery(pk)
 
 
@@ -232,6 +233,8 @@ def claim(delivery_id, *, resend_interrupted=False):
     )
     if resend_interrupted:
         claimable |= _interrupted_q()
+    # A message of a paused or cancelled broadcast waits (a retry planned before the pause).
+    claimable &= Q(broadcast__isnull=True) | Q(broadcast__status="sending")
     claimed = Delivery.objects.filter(claimable, pk=delivery_id).update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=None
     )

@@ -162,3 +162,32 @@ class WorkerBannerPanel(Component):
 @hooks.register("construct_homepage_panels")
 def add_worker_banner(request, panels):
     panels.append(WorkerBannerPanel())
+
+
+BROADCAST_LOG_ACTIONS = {
+    "wagtail_grantee_sms.broadcast.create": (_("Create broadcast"), _("Broadcast drafted")),
+    "wagtail_grantee_sms.broadcast.confirm": (_("Confirm broadcast"), _("Broadcast confirmed")),
+    "wagtail_grantee_sms.broadcast.pause": (_("Pause broadcast"), _("Broadcast paused")),
+    "wagtail_grantee_sms.broadcast.resume": (_("Resume broadcast"), _("Broadcast resumed")),
+    "wagtail_grantee_sms.broadcast.cancel": (_("Cancel broadcast"), _("Broadcast cancelled")),
+    "wagtail_grantee_sms.broadcast.retry": (
+        _("Retry failed messages"),
+        _("Failed messages of the broadcast queued again"),
+    ),
+}
+
+
+@hooks.register("register_log_actions")
+def register_broadcast_log_actions(actions):
+    for action, (label, message) in BROADCAST_LOG_ACTIONS.items():
+        actions.register_action(action, label, message)
+
+
+@hooks.register("register_permissions")
+def register_broadcast_permissions():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(
+        content_type__app_label="wagtail_grantee_sms",
+        codename__in=["add_broadcast", "change_broadcast", "send_broadcast", "exceed_budget"],
+    )
