@@ -164,6 +164,28 @@ def add_worker_banner(request, panels):
     panels.append(WorkerBannerPanel())
 
 
+class BroadcastPanel(Component):
+    """On the dashboard: verified contacts, this month's SMS spend, the last broadcasts."""
+
+    name = "wagtail_grantee_sms_broadcasts"
+    template_name = "wagtail_grantee_sms/broadcasts/panel.html"
+    order = 150
+
+    def __init__(self, context):
+        self.context = context
+
+    def get_context_data(self, parent_context):
+        return self.context
+
+
+@hooks.register("construct_homepage_panels")
+def add_broadcast_panel(request, panels):
+    from .broadcast_views import dashboard_context
+
+    if context := dashboard_context(request.user):
+        panels.append(BroadcastPanel(context))
+
+
 BROADCAST_LOG_ACTIONS = {
     "wagtail_grantee_sms.broadcast.create": (_("Create broadcast"), _("Broadcast drafted")),
     "wagtail_grantee_sms.broadcast.confirm": (_("Confirm broadcast"), _("Broadcast confirmed")),
