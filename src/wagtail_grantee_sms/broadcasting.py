@@ -577,8 +577,8 @@ def send_chunk(broadcast_id, first_id, last_id):
             )
             if not deliveries or not send_batch(backend, backend_settings, deliveries):
                 break
-            if not rate and len(deliveries) < wanted:
-                break
+            if not rate:
+                break  # one claim took every due delivery of the chunk
     finish_if_done(broadcast_id)
 
 

@@ -1,20 +1,14 @@
 """Broadcasts: drafting, confirming (frozen recipients, once), sending in chunks, and the
 actions on a broadcast (pause, resume, cancel, retry)."""
 
-from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.test import override_settings
-from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
-from django_q.models import OrmQ, Schedule
+from django.db import IntegrityError, transaction
 from wagtail.models import ModelLogEntry
 
-from wagtail_grantee_sms import broadcasting, encoding, sending
-from wagtail_grantee_sms.backends import locmem
+from wagtail_grantee_sms import broadcasting, encoding
 from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
 from .factories import ContactFactory, ContactGroupFactory, SuperuserFactory, UserFactory
@@ -31,6 +25,7 @@ def confirm(django_capture_on_commit_callbacks):
             return broadcasting.confirm_broadcast(broadcast, user)
 
     return confirm
+
 
 VERIFIED = Contact.Status.VERIFIED
 LOCMEM = {"default": {"BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend"}}
@@ -259,4 +254,3 @@ def test_opt_out_after_confirming_is_skipped_at_send_time(sender, sms_outbox, co
     assert skipped.status == Delivery.Status.FAILED
     assert skipped.error_code == "not_allowed"
     assert broadcasting.progress(broadcast)["skipped"] == 1
-
