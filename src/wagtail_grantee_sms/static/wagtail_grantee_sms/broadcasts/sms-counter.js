@@ -207,6 +207,7 @@
           bar.style.width = data.percent_done + "%";
           bar.parentElement.setAttribute("aria-valuenow", data.percent_done);
           root.dataset.percentDone = data.percent_done;
+          root.dataset.polled = Number(root.dataset.polled || 0) + 1;
           Object.keys(data).forEach(function (key) {
             var cell = root.querySelector('[data-count="' + key + '"]');
             if (cell) cell.textContent = data[key];
