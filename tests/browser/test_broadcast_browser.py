@@ -34,7 +34,8 @@ def test_the_javascript_counter_agrees_with_the_shared_vectors(page):
         [vectors, tables],
     )
 
-    assert measured == [[v["encoding"], v["segments"], v["units"], v["characters"]] for v in vectors]
+    expected = [[v["encoding"], v["segments"], v["units"], v["characters"]] for v in vectors]
+    assert measured == expected
     # and the look-alike replacement is the Python one
     text = "\u201cRapat\u201d \u2013 jangan lupa\u2026"
     assert page.evaluate(
