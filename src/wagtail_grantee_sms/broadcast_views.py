@@ -29,7 +29,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.widgets import AdminDateTimeInput, AdminTimeInput
 
 from . import broadcasting, encoding
-from .conf import get_setting
+from .backends import get_backend_settings
 from .forms import phone_for_user
 from .models import Broadcast, Contact, ContactGroup, Delivery
 
@@ -73,9 +73,9 @@ def neutralise(value):
 
 def price_per_segment(backend_alias="default"):
     """The backend's ``PRICE_PER_SEGMENT`` and ``CURRENCY`` (None, "" when it has no price)."""
-    backend = get_setting("BACKENDS").get(backend_alias or "default", {})
+    backend = get_backend_settings(backend_alias or "default")
     price = backend.get("PRICE_PER_SEGMENT")
-    return (None if price is None else str(price)), backend.get("CURRENCY", "")
+    return (None if price is None else str(price)), backend.get("CURRENCY") or ""
 
 
 def language_choices():
@@ -331,7 +331,7 @@ class ComposeView(BroadcastAdminMixin, FormView):
         if action == "continue" and can(user, "send"):
             return redirect(url_name("confirm"), broadcast.pk)
         messages.success(self.request, _("Draft saved."))
-        return redirect(url_name("edit"), broadcast.pk)
+        return redirect(url_name("edit" if can(user, "change") else "detail"), broadcast.pk)
 
     def save_once(self, form):
         """Save the form into its own draft: the first submission creates it, any other one

@@ -143,7 +143,10 @@ def test_a_drafter_may_write_but_not_confirm(client, volunteers):
 
     broadcast = Broadcast.objects.get()
     assert response.status_code == 302
-    assert response.url == url("edit", broadcast.pk)  # not the confirmation
+    # not the confirmation; and editing a saved draft needs change_broadcast
+    assert response.url == url("detail", broadcast.pk)
+    assert "Continue to confirm" not in client.get(response.url).content.decode()
+    assert refused(client.get(url("edit", broadcast.pk)))
     assert refused(client.get(url("confirm", broadcast.pk)))
     assert refused(client.post(url("confirm", broadcast.pk)))
     broadcast.refresh_from_db()
