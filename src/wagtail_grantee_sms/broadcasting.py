@@ -568,6 +568,7 @@ def send_chunk(broadcast_id, first_id, last_id):
                 tasks.enqueue_broadcast_chunk(broadcast_id, first_id, last_id, at=until)
                 return
             wanted = ratelimit.acquire(backend.alias, rate, size) if rate else size
+
             deliveries = claim_chunk(
                 broadcast_id,
                 first_id,
@@ -602,15 +603,18 @@ def claim_chunk(broadcast_id, first_id, last_id, limit, *, resend_interrupted=Fa
         cutoff = now - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
         condition_params.append(ops.adapt_datetimefield_value(cutoff))
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    # The rows are picked once, in a materialised CTE: PostgreSQL may evaluate a
+    # "WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)" more than once and take more.
     # The table name comes from the model; every value is a parameter.
     sql = (
-        f"UPDATE {table} SET status = 'sending', attempts = attempts + 1, claimed_at = %s, "  # noqa: S608
+        f"WITH picked AS MATERIALIZED (SELECT id FROM {table} WHERE broadcast_id = %s "  # noqa: S608
+        f"AND id >= %s AND id <= %s AND {condition} ORDER BY id LIMIT %s{lock}) "
+        f"UPDATE {table} SET status = 'sending', attempts = attempts + 1, claimed_at = %s, "
         f"next_attempt_at = NULL, updated_at = %s "
-        f"WHERE id IN (SELECT id FROM {table} WHERE broadcast_id = %s AND id >= %s "
-        f"AND id <= %s AND {condition} ORDER BY id LIMIT %s{lock}) AND {condition} "
+        f"WHERE id IN (SELECT id FROM picked) AND {condition} "
         f"RETURNING id, contact_id, phone, body, uuid, purpose, attempts"
     )
-    params = [stamp, stamp, broadcast_id, first_id, last_id, *condition_params, limit]
+    params = [broadcast_id, first_id, last_id, *condition_params, limit, stamp, stamp]
     params += condition_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
