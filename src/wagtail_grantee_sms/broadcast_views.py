@@ -536,6 +536,7 @@ class DetailView(BroadcastAdminMixin, TemplateView):
                 (dict(language_choices()).get(code, code), text)
                 for code, text in (broadcast.bodies or {}).items()
             ],
+            can_inspect=user.has_perm("wagtail_grantee_sms.view_delivery"),
             can_edit=broadcast.editable and can(user, "change"),
             can_confirm=broadcast.editable and can(user, "send"),
         )

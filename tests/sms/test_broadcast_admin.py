@@ -532,3 +532,21 @@ def test_the_progress_endpoint_is_json(client, volunteers):
     response = client.get(url("progress", broadcast.pk))
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content)["status"] == "draft"
+
+
+def test_the_screens_speak_indonesian(client, volunteers):
+    user = login(client, "add_broadcast", "change_broadcast", "send_broadcast")
+    from wagtail.users.models import UserProfile
+
+    UserProfile.get_for_user(user).__class__.objects.filter(user=user).update(
+        preferred_language="id"
+    )
+    broadcast = draft(volunteers)
+
+    compose = client.get(url("add")).content.decode()
+    confirm_page = client.get(url("confirm", broadcast.pk)).content.decode()
+
+    assert "Simpan draf" in compose
+    assert "Ganti karakter yang mirip" in compose
+    assert "%(characters)s karakter" in compose  # the counter's sentence, for the JavaScript
+    assert "Konfirmasi dan kirim ke 4 kontak" in confirm_page

@@ -214,7 +214,8 @@
           });
           var status = root.querySelector("[data-status]");
           if (status && data.status_label) status.textContent = data.status_label;
-          if (!data.finished) setTimeout(update, 2000);
+          // Every 2 seconds while sending; a scheduled or paused broadcast changes slowly.
+          if (!data.finished) setTimeout(update, data.status === "sending" ? 2000 : 15000);
         })
         .catch(function () { setTimeout(update, 10000); });
     }
