@@ -478,7 +478,7 @@ def test_the_csv_export_neutralises_formulas_and_masks_numbers(client, confirm, 
 
     response = client.get(url("export", broadcast.pk))
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert response["Content-Type"].startswith("text/csv")
     assert len(rows) == 5
     names = [row[0] for row in rows[1:]]
