@@ -110,6 +110,7 @@ def test_an_editor_composes_checks_the_cost_confirms_and_watches_it_go_out(
         assert total.get_attribute("data-segments") == "5"
         assert total.get_attribute("data-cost") == "1750.00"
         assert "1750.00 IDR" in total.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
         page.get_by_role("button", name="Continue to confirm").click()
         page.wait_for_url("**/confirm/")
