@@ -38,6 +38,7 @@ PERMISSION = "wagtail_grantee_sms.%s_broadcast"
 EXCEED_BUDGET = "wagtail_grantee_sms.exceed_budget"
 URL_NAMESPACE = "wagtail_grantee_sms_broadcasts"
 PREVIEW_RECIPIENTS = 3
+MAX_BODY = 1600
 DELIVERIES_PER_PAGE = 50
 # Compose tokens map a compose form to the draft it created, so that a double click, the back
 # button or a resubmitted form reach the same draft instead of creating another one.
@@ -128,7 +129,7 @@ class GroupsField(forms.ModelMultipleChoiceField):
 class BroadcastForm(forms.Form):
     body = forms.CharField(
         label=_("Message"),
-        max_length=1600,
+        max_length=MAX_BODY,
         widget=forms.Textarea(attrs={"rows": 5, "data-sms-body": ""}),
         help_text=_(
             "{name}, {first_name} and {organisation} are replaced by each contact's name, "
@@ -171,7 +172,7 @@ class BroadcastForm(forms.Form):
             field_name = f"body_{code}"
             self.fields[field_name] = forms.CharField(
                 label=_("Message in %(language)s") % {"language": name},
-                max_length=1600,
+                max_length=MAX_BODY,
                 required=False,
                 widget=forms.Textarea(attrs={"rows": 3, "data-sms-body": code}),
                 help_text=_("Optional: contacts whose language is %(language)s get this text.")
@@ -389,7 +390,22 @@ class RecipientsView(View):
         exclude = group_ids(request.GET.getlist("exclude_groups"))
         groups = ContactGroup.objects.filter(pk__in=groups)
         exclude = ContactGroup.objects.filter(pk__in=exclude)
-        return JsonResponse(recipient_counts(groups, exclude))
+        data = recipient_counts(groups, exclude)
+        if body := request.GET.get("body", "")[:MAX_BODY]:
+            # The exact total for the texts as typed: names filled in for each contact.
+            bodies = {
+                code: text[:MAX_BODY]
+                for code, _name in language_choices()
+                if (text := request.GET.get(f"body_{code}", "").strip())
+            }
+            estimate = broadcasting.estimate(body, groups, exclude, bodies=bodies)
+            data["estimate"] = {
+                "segments": estimate.segments,
+                "cost": None if estimate.cost is None else f"{estimate.cost:.2f}",
+                "currency": estimate.currency,
+                "encoding": estimate.encoding,
+            }
+        return JsonResponse(data)
 
 
 def group_ids(values):

@@ -107,6 +107,7 @@ def test_an_editor_composes_checks_the_cost_confirms_and_watches_it_go_out(
         summary.get_by_text("5 contacts will receive it.").wait_for()
         assert "Opted out: 1 left out" in summary.inner_text()
         total = page.locator("[data-total]")
+        page.wait_for_selector("[data-total][data-exact='1']")  # the server's exact estimate
         assert total.get_attribute("data-segments") == "5"
         assert total.get_attribute("data-cost") == "1750.00"
         assert "1750.00 IDR" in total.inner_text()

@@ -262,6 +262,20 @@ def test_the_recipient_summary_counts_who_is_left_out_and_why(client, volunteers
     assert left_out == {"Opted out": 1, "Blocked": 1, "Unverified": 1}
 
 
+def test_the_recipient_endpoint_estimates_the_texts_as_typed_exactly(client, volunteers):
+    login(client, "add_broadcast")
+    long_name = ContactFactory(name="A" * 158, status=Status.VERIFIED)
+    long_name.groups.add(volunteers)
+
+    data = client.get(url("recipients"), {"groups": [volunteers.pk], "body": "Halo {name}!"}).json()
+
+    # four short names take one SMS each, the 158-letter one two: 6 SMS at 350
+    assert data["estimate"] == {
+        "segments": 6, "cost": "2100.00", "currency": "IDR", "encoding": "GSM-7"
+    }  # fmt: skip
+    assert "estimate" not in client.get(url("recipients"), {"groups": [volunteers.pk]}).json()
+
+
 def test_the_compose_page_gives_the_counter_its_price(client, volunteers):
     login(client, "add_broadcast")
 

@@ -123,21 +123,32 @@
       return own && own.value.trim() ? own : defaultBody;
     }
 
-    function showTotal() {
+    // The total is first computed here from the texts as typed; the server then answers with
+    // its exact estimate (names filled in per contact), which replaces it if the texts have
+    // not changed meanwhile.
+    var textVersion = 0;
+    var exact = null;
+    var timer = null;
+
+    function localTotal() {
       var total = 0;
-      var recipients = counts.total;
       var covered = 0;
       Object.keys(counts.by_language).forEach(function (language) {
         var n = counts.by_language[language];
         covered += n;
         total += n * (bodyFor(language)._measure || { segments: 0 }).segments;
       });
-      total += (recipients - covered) * (defaultBody._measure || { segments: 0 }).segments;
+      return total + (counts.total - covered) * (defaultBody._measure || { segments: 0 }).segments;
+    }
+
+    function showTotal() {
+      var total = exact ? exact.segments : localTotal();
       var out = root.querySelector("[data-total]");
       out.dataset.segments = total;
-      var text = format(words.total, { recipients: recipients, segments: total });
+      out.dataset.exact = exact ? "1" : "";
+      var text = format(words.total, { recipients: counts.total, segments: total });
       if (price !== null) {
-        var cost = total * price;
+        var cost = exact && exact.cost !== null ? Number(exact.cost) : total * price;
         out.dataset.cost = cost.toFixed(2);
         text += " " + format(words.cost, { cost: cost.toFixed(2), currency: currency });
         var over = root.querySelector("[data-over-budget]");
@@ -146,14 +157,25 @@
       out.textContent = text;
     }
 
+    function textsChanged() {
+      textVersion += 1;
+      exact = null;
+      showTotal();
+      clearTimeout(timer);
+      timer = setTimeout(loadRecipients, 800);
+    }
+
     function loadRecipients() {
       var params = new URLSearchParams();
       form.querySelectorAll("[name=groups]:checked").forEach(function (el) { params.append("groups", el.value); });
       form.querySelectorAll("[name=exclude_groups]:checked").forEach(function (el) { params.append("exclude_groups", el.value); });
+      bodies.forEach(function (el) { if (el.value.trim()) params.append(el.name, el.value); });
+      var version = textVersion;
       fetch(root.dataset.recipientsUrl + "?" + params.toString(), { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : Promise.reject(response); })
         .then(function (data) {
           counts = data;
+          if (version === textVersion) exact = data.estimate || null;
           var summary = root.querySelector("[data-summary]");
           summary.textContent = "";
           var line = document.createElement("p");
@@ -178,10 +200,10 @@
       box.querySelector("[data-replace]").addEventListener("click", function () {
         textarea.value = toGsm7(textarea.value, tables);
         showCounter(textarea);
-        showTotal();
+        textsChanged();
         textarea.focus();
       });
-      textarea.addEventListener("input", function () { showCounter(textarea); showTotal(); });
+      textarea.addEventListener("input", function () { showCounter(textarea); textsChanged(); });
       showCounter(textarea);
     });
     form.querySelectorAll("[name=groups], [name=exclude_groups]").forEach(function (el) {
