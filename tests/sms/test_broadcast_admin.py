@@ -467,6 +467,8 @@ def test_pause_resume_cancel_call_the_core_and_log_who(client, confirm, voluntee
     broadcast.save()
     user = login(client, "send_broadcast")
     confirm(broadcast)
+    waiting = client.get(url("progress", broadcast.pk)).json()
+    assert (waiting["queued"], waiting["percent_done"], waiting["finished"]) == (4, 0, False)
 
     client.post(url("action", broadcast.pk, "pause"))
     broadcast.refresh_from_db()
