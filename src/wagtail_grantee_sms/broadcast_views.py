@@ -80,7 +80,9 @@ def price_per_segment(backend_alias="default"):
 
 
 def language_choices():
-    return list(settings.LANGUAGES)
+    """The site's languages (``settings.LANGUAGES``) that a contact can choose: a text in any
+    other language would reach nobody."""
+    return [(code, name) for code, name in settings.LANGUAGES if code in Contact.Language.values]
 
 
 def recipient_counts(groups, exclude_groups=()):
