@@ -18,6 +18,7 @@ Prints:
 - end to end with two workers and no rate limit: from confirm to the last delivery recorded.
 """
 
+import logging
 import os
 import sys
 import tempfile
@@ -37,8 +38,13 @@ if not os.environ.get("DATABASE_URL"):
 from django.conf import settings  # noqa: E402
 
 if SQLITE_FILE:
-    # Two worker threads write: take the write lock at the start of each transaction.
-    settings.DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 30}
+    # Two worker threads write: take the write lock at the start of each transaction. WAL
+    # with synchronous=NORMAL, as a site on SQLite should run: a commit is not a disk flush.
+    settings.DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 import django  # noqa: E402
 
@@ -64,6 +70,7 @@ def sms_settings(**backend):
 
 
 def main():
+    logging.getLogger("django-q").setLevel(logging.WARNING)
     Conf.SYNC = False  # the test settings run tasks at once; a bench queues them
     if SQLITE_FILE:
         call_command("migrate", verbosity=0)
@@ -82,8 +89,9 @@ def run():
 
     broker = "Redis" if os.environ.get("REDIS_URL") else "ORM"
     limit = "Redis moving window" if ratelimit.redis_location() else "database token bucket"
+    database = f"{connection.vendor} (file, WAL)" if SQLITE_FILE else connection.vendor
     print(
-        f"Broadcasts on {connection.vendor}; django-q2 {broker} broker; rate limit: {limit}; "
+        f"Broadcasts on {database}; django-q2 {broker} broker; rate limit: {limit}; "
         f"chunks of {CHUNK}"
     )
     with override_settings(WAGTAIL_GRANTEE_SMS=sms_settings()):
@@ -265,6 +273,7 @@ def with_workers(count, until, timeout):
 
 
 def bench_rate():
+    from django.db.models import Max, Min
     from django_q.brokers import get_broker
 
     from wagtail_grantee_sms import broadcasting
@@ -281,12 +290,14 @@ def bench_rate():
         with_workers(2, lambda: recorded.count() >= count, timeout=count / RATE * 3)
         seconds = time.perf_counter() - started
     done = recorded.count()
-    # The first second's burst is free (the bucket starts full): count the rest.
-    rate = (done - RATE) / seconds if seconds > 1 else float("nan")
+    span = recorded.aggregate(first=Min("sent_at"), last=Max("sent_at"))
+    sending_seconds = (span["last"] - span["first"]).total_seconds()
+    # The limit allows a burst of one second's worth at the start: count the rest.
+    rate = (done - RATE) / sending_seconds
     print(
-        f"RATE_LIMIT {RATE}/s, two workers: {done:,} messages in {seconds:.1f} s, "
-        f"{rate:.1f}/s after the first second's burst ({(rate / RATE - 1) * 100:+.1f}%; "
-        "goal: within 5%)"
+        f"RATE_LIMIT {RATE}/s, two workers: {done:,} messages in {seconds:.1f} s; "
+        f"{rate:.1f}/s from the first to the last recorded after the first second's burst "
+        f"({(rate / RATE - 1) * 100:+.1f}%; goal: within 5%)"
     )
     clear_deliveries()
 

@@ -28,7 +28,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
@@ -150,7 +150,7 @@ def _fill(template, name, organisation):
     name = (name or "").strip()
     return (
         template.replace("{name}", name)
-        .replace("{first_name}", name.split()[0] if name else "")
+        .replace("{first_name}", name.split(" ")[0])
         .replace("{organisation}", organisation)
     )
 
@@ -184,11 +184,16 @@ def estimate(body, groups, exclude_groups=(), *, bodies=None, backend_alias="def
     )
     if per_contact:
         rows = contacts.order_by().values_list("language", "name").iterator(chunk_size=2000)
+        seen = {}
         for language, name in rows:
-            measured = encoding.measure(_fill(bodies.get(language) or body, name, organisation))
+            text = _fill(bodies.get(language) or body, name, organisation)
+            if text not in seen:
+                if len(seen) > 1000:
+                    seen.clear()
+                seen[text] = encoding.measure(text)
             recipients += 1
-            segments += measured.segments
-            encodings.add(measured.encoding)
+            segments += seen[text].segments
+            encodings.add(seen[text].encoding)
     else:
         for row in contacts.order_by().values("language").annotate(count=Count("pk")):
             measured = encoding.measure(
@@ -328,43 +333,73 @@ def confirm_broadcast(broadcast, user):
 
 
 def freeze_recipients(broadcast, groups, exclude_groups):
-    """Create one queued delivery per eligible contact, reading the contacts by ranges of ids
-    (memory stays flat however many there are). Returns (deliveries, segments)."""
-    contacts = (
-        eligible_contacts(groups, exclude_groups)
-        .order_by("pk")
-        .values_list("pk", "name", "phone", "language")
-    )
+    """Create one queued delivery per eligible contact with ``INSERT … SELECT`` statements,
+    one per range of ``FREEZE_BATCH`` contact ids: the texts are filled in by the database, so
+    memory stays flat however many recipients there are. Returns (deliveries, segments)."""
     organisation = organisation_name()
-    templates = {None: broadcast.body} | (broadcast.bodies or {})
-    measured = {}
-    count = segments = 0
-    last = 0
-    while True:
-        batch = list(contacts.filter(pk__gt=last)[:FREEZE_BATCH])
-        if not batch:
-            break
-        deliveries = []
-        for pk, name, phone, language in batch:
-            body = _fill(templates.get(language) or broadcast.body, name, organisation)
-            if body not in measured:
-                if len(measured) > 10_000:
-                    measured.clear()
-                measured[body] = encoding.measure(body).segments
-            segments += measured[body]
-            deliveries.append(
-                Delivery(
-                    broadcast_id=broadcast.pk,
-                    contact_id=pk,
-                    phone=phone,
-                    body=body,
-                    purpose=Delivery.Purpose.BROADCAST,
-                    backend_alias=broadcast.backend_alias,
-                )
-            )
-        Delivery.objects.bulk_create(deliveries)
-        count += len(batch)
-        last = batch[-1][0]
+    # {organisation} is the same for everyone: put in here; the names by the database.
+    default = broadcast.body.replace("{organisation}", organisation)
+    by_language = {
+        language: text.replace("{organisation}", organisation)
+        for language, text in (broadcast.bodies or {}).items()
+        if text
+    }
+    eligible = eligible_contacts(groups, exclude_groups).order_by()
+    bounds = eligible.aggregate(low=Min("pk"), high=Max("pk"))
+    if bounds["low"] is None:
+        return 0, 0
+    table = connection.ops.quote_name(Delivery._meta.db_table)
+    name = "TRIM(c.name)"
+    if connection.vendor == "postgresql":
+        first_name = f"split_part({name}, ' ', 1)"
+        reference = "gen_random_uuid()"
+    else:
+        first_name = (
+            f"CASE WHEN instr({name}, ' ') > 0 THEN substr({name}, 1, instr({name}, ' ') - 1) "
+            f"ELSE {name} END"
+        )
+        reference = "lower(hex(randomblob(16)))"
+    template = "%s"
+    if by_language:
+        template = "CASE c.language " + "WHEN %s THEN %s " * len(by_language) + "ELSE %s END"
+    template_params = [value for item in by_language.items() for value in item] + [default]
+    body = f"REPLACE(REPLACE({template}, '{{name}}', {name}), '{{first_name}}', {first_name})"
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    count = 0
+    for low in range(bounds["low"], bounds["high"] + 1, FREEZE_BATCH):
+        contacts, contact_params = (
+            eligible.filter(pk__gte=low, pk__lt=low + FREEZE_BATCH)
+            .values("id", "phone", "language", "name")
+            .query.sql_with_params()
+        )
+        sql = (
+            f"INSERT INTO {table} (uuid, broadcast_id, contact_id, phone, body, purpose, "  # noqa: S608
+            "backend_alias, status, provider_message_id, error_code, error_message, "
+            "permanent_error, attempts, currency, created_at, updated_at) "
+            f"SELECT {reference}, %s, c.id, c.phone, {body}, %s, %s, %s, '', '', '', %s, 0, '', "
+            f"%s, %s FROM ({contacts}) c"
+        )
+        params = [
+            broadcast.pk,
+            *template_params,
+            Delivery.Purpose.BROADCAST,
+            broadcast.backend_alias,
+            DeliveryState.QUEUED,
+            False,
+            now,
+            now,
+            *contact_params,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            count += cursor.rowcount
+    segments = estimate(
+        broadcast.body,
+        groups,
+        exclude_groups,
+        bodies=broadcast.bodies,
+        backend_alias=broadcast.backend_alias,
+    ).segments
     return count, segments
 
 
@@ -386,18 +421,17 @@ def queue_chunks(broadcast_id, *, only=None):
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    first = previous = None
+    # The boundaries are collected first: a broker writing on the same connection must not
+    # interrupt the stream of ids (SQLite).
+    ranges = []
     taken = 0
     for pk in pks.iterator(chunk_size=5000):
-        if first is None:
-            first = pk
-        previous = pk
-        taken += 1
-        if taken == size:
-            tasks.enqueue_broadcast_chunk(broadcast_id, first, previous)
-            first, taken = None, 0
-    if first is not None:
-        tasks.enqueue_broadcast_chunk(broadcast_id, first, previous)
+        if taken == 0:
+            ranges.append([pk, pk])
+        ranges[-1][1] = pk
+        taken = (taken + 1) % size
+    for first, last in ranges:
+        tasks.enqueue_broadcast_chunk(broadcast_id, first, last)
 
 
 def pause_broadcast(broadcast, user=None):
@@ -621,7 +655,7 @@ def claim_chunk(broadcast_id, first_id, last_id, limit, *, resend_interrupted=Fa
         rows = cursor.fetchall()
     if not rows:
         return []
-    contacts = Contact.objects.in_bulk([row[1] for row in rows if row[1] is not None])
+    contacts = Contact.objects.order_by().in_bulk([row[1] for row in rows if row[1] is not None])
     deliveries = []
     for pk, contact_id, phone, body, reference, purpose, attempts in sorted(rows):
         delivery = Delivery(
@@ -758,7 +792,8 @@ def record_accepted(accepted, backend_settings):
             )
         )
     table = Delivery._meta.db_table
-    with connection.cursor() as cursor:
+    # One transaction: one commit (one disk flush) for the batch, not one per row.
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET status = %s, provider_message_id = %s, segments = %s, "  # noqa: S608
             f"price = %s, currency = %s, sent_at = %s, updated_at = %s, error_code = '', "
