@@ -1,4 +1,5 @@
-# Every target installs what it needs into .venv (or .venv312) first.
+# Every target installs what it needs into .venv (or .venv312) first: `make demo` only the
+# suite and what the example site needs, the other targets the test and docs tools too.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 # pyenv's shim only answers for its selected version, so look for an installed 3.12 first.
@@ -11,17 +12,26 @@ PY312 := $(VENV312)/bin/python
 DJANGO6 ?= Django>=6.0,<6.2
 PG_URL ?= postgres://postgres@127.0.0.1:5432/wagtail_grantee
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
-MANAGE := cd example_site && ../$(PY) manage.py
+# Where `make demo` serves: `make demo PORT=8080`. DEMO_URL is the address that browsers use,
+# for links and ALLOWED_HOSTS: `make demo HOST=0.0.0.0 DEMO_URL=http://192.168.1.5:8000`.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_URL ?= http://$(HOST):$(PORT)
 # A host site that swaps Wagtail's base page model: its own settings, so its own pytest run.
 SWAPPED_PAGE_TESTS := -c tests_swapped/pytest.ini tests_swapped
 
 .PHONY: demo test test-postgres test-py312 lint format docs bench wheel quickstart messages browser clean
 
+$(VENV)/.demo-installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[demo]"
+	touch $@
+
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"
-	touch $@
+	touch $@ $(VENV)/.demo-installed
 
 $(VENV312)/.installed: pyproject.toml
 	test -x $(PY312) || $(PYTHON312) -m venv $(VENV312)
@@ -29,13 +39,13 @@ $(VENV312)/.installed: pyproject.toml
 	$(PY312) -m pip install --quiet -e ".[test,postgres,redis]" "$(DJANGO6)"
 	touch $@
 
-demo: $(VENV)/.installed
-	$(MANAGE) migrate --no-input
-	$(MANAGE) load_demo
-	$(MANAGE) ensure_demo_admin
-	cd example_site && trap 'kill 0' EXIT; \
+# One Django process prepares everything (migrate, demo content, admin account), then the
+# site and a django-q2 worker run until Ctrl-C. The Site and the links point at DEMO_URL.
+demo: $(VENV)/.demo-installed
+	cd example_site && WAGTAILADMIN_BASE_URL=$(DEMO_URL) ../$(PY) manage.py setup_demo
+	cd example_site && export WAGTAILADMIN_BASE_URL=$(DEMO_URL) && trap 'kill 0' EXIT; \
 		../$(PY) manage.py qcluster & \
-		../$(PY) manage.py runserver 127.0.0.1:8000
+		../$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Browser tests need Debian's Chromium; install it where we may (root with apt-get).
 browser:

@@ -7,6 +7,7 @@ SQLite and django-q2's ORM broker by default, so ``make demo`` needs nothing ins
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -14,7 +15,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-site-not-secret")
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+# Where the demo answers (`make demo` passes its HOST and PORT); load_demo points the Site here.
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+ALLOWED_HOSTS = [
+    *os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(","),
+    urlsplit(WAGTAILADMIN_BASE_URL).hostname,
+]
 
 INSTALLED_APPS = [
     "demo",
@@ -84,6 +90,16 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the worker write at the same time. Each transaction takes SQLite's
+    # write lock when it begins (IMMEDIATE) and waits for it up to 20 s, instead of failing
+    # with "database is locked" when two transactions that have read both want to write;
+    # WAL lets pages be read while someone writes. docs/installation.md recommends the same.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "timeout": 20,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -122,12 +138,14 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = BASE_DIR / "media"
 
 WAGTAIL_SITE_NAME = "Lembaga Bhinneka"
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odt", "pdf", "txt", "xlsx"]
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
-WAGTAIL_GRANTEE = {}
+WAGTAIL_GRANTEE = {
+    # The demo's aggregator follows the demo's own feeds, on this machine.
+    "AGGREGATOR_ALLOWED_NETWORKS": ["127.0.0.1/32"],
+}
 
 WAGTAIL_GRANTEE_SMS = {
     "DEFAULT_REGION": "ID",

@@ -1,3 +1,3 @@
-"""Grantee page types with automatic feeds, a Facebook-notes importer and an aggregator."""
+"""Grantee page types (home, sections, posts) whose homes and sections publish feeds."""
 
 __version__ = "0.1.0.dev0"

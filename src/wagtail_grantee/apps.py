@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,7 +10,15 @@ class WagtailGranteeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks  # registers the system checks
+
+        if checks.missing_required_apps():
+            return  # what follows needs them; `manage.py check` names them (E001)
         from .signal_handlers import register_signal_handlers
 
         register_signal_handlers()
+
+        from . import tasks
+
+        # The aggregator's periodic fetch exists once the tables do.
+        post_migrate.connect(tasks.ensure_schedules, sender=self)

@@ -27,6 +27,18 @@ DEFAULTS = {
     "WEBSUB_HUB": None,
     # Seconds to wait for the WebSub hub to answer a ping.
     "WEBSUB_TIMEOUT": 10,
+    # Aggregator: seconds to wait for a feed's server to connect, and between bytes read.
+    "AGGREGATOR_TIMEOUT": 10,
+    # Aggregator: the largest feed body read, in bytes; a longer one is cut off and refused.
+    "AGGREGATOR_MAX_BYTES": 5 * 1024 * 1024,
+    # Aggregator: how many sources are fetched at once.
+    "AGGREGATOR_CONCURRENCY": 8,
+    # Aggregator: minutes between two fetches of a healthy source.
+    "AGGREGATOR_INTERVAL": 60,
+    # Aggregator: CIDR networks exempt from the refusal of private addresses.
+    "AGGREGATOR_ALLOWED_NETWORKS": [],
+    # Aggregator: the User-Agent header; None names the suite, its version and the site.
+    "AGGREGATOR_USER_AGENT": None,
 }
 
 

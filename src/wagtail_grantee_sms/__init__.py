@@ -1,3 +1,3 @@
-"""SMS contacts with a verification workflow and background broadcasts for Wagtail."""
+"""SMS contacts with a verification workflow, and SMS sent in the background, for Wagtail."""
 
 __version__ = "0.1.0.dev0"

@@ -10,8 +10,11 @@ class WagtailGranteeSMSConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from . import checks  # registers the system checks
+
+        if checks.missing_required_apps():
+            return  # what follows needs them; `manage.py check` names them (E001)
         from . import (
-            checks,  # noqa: F401  (registers the system checks)
             signal_handlers,  # noqa: F401  (contacts: erasure, verification replies)
             tasks,
         )

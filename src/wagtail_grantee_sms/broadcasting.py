@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
+from itertools import islice
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -33,7 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
-from . import encoding, ratelimit, sending, tasks, verification
+from . import encoding, ratelimit, sending, suppression, tasks, verification
 from .backends import (
     DeliveryStatus,
     OutgoingSMS,
@@ -108,8 +109,23 @@ def _in_groups(groups, exclude_groups=()):
 
 def eligible_contacts(groups, exclude_groups=()):
     """The contacts a broadcast to ``groups`` minus ``exclude_groups`` may reach: verified
-    (so neither opted out, blocked nor invalid), each once."""
-    return _in_groups(groups, exclude_groups).filter(status=Contact.Status.VERIFIED)
+    (so neither opted out, blocked nor invalid), not on the suppression list, each once."""
+    verified = _in_groups(groups, exclude_groups).filter(status=Contact.Status.VERIFIED)
+    return verified.exclude(pk__in=_suppressed(verified))
+
+
+def _suppressed(contacts):
+    """Ids of ``contacts`` whose number is on the suppression list. The list knows numbers
+    only by a keyed hash: the numbers are hashed here, a few thousand at a time (and not at all
+    while the list is empty)."""
+    if not suppression.SuppressedNumber.objects.exists():
+        return []
+    found = []
+    rows = contacts.order_by().values_list("pk", "phone").iterator(chunk_size=2000)
+    while batch := list(islice(rows, 2000)):
+        listed = suppression.suppressed_among({phone for _pk, phone in batch})
+        found += [pk for pk, phone in batch if phone in listed]
+    return found
 
 
 def recipient_summary(groups, exclude_groups=()):
@@ -122,12 +138,12 @@ def recipient_summary(groups, exclude_groups=()):
         .values("status")
         .annotate(count=Count("pk"))
     )
-    return {
-        "included": eligible_contacts(groups, exclude_groups).count(),
-        "left_out": [
-            (str(labels.get(row["status"], row["status"])), row["count"]) for row in left_out
-        ],
-    }
+    summary = [(str(labels.get(row["status"], row["status"])), row["count"]) for row in left_out]
+    verified = members.filter(status=Contact.Status.VERIFIED)
+    suppressed = len(_suppressed(verified))
+    if suppressed:
+        summary.append((_("On the suppression list"), suppressed))
+    return {"included": verified.count() - suppressed, "left_out": summary}
 
 
 # Texts --------------------------------------------------------------------------------------
@@ -685,12 +701,20 @@ def send_batch(backend, backend_settings, deliveries):
     for delivery in deliveries:
         delivery.backend_alias = backend.alias
     to_send, refused = [], []
+    numbers = {d.phone for d in deliveries} | {d.contact.phone for d in deliveries if d.contact}
+    suppressed = suppression.suppressed_among(numbers - {""})  # one query for the batch
     for delivery in deliveries:
         try:
             if not delivery.phone:
                 raise sending.NotAllowedToSend("The number was erased.")
+            if delivery.phone in suppressed:
+                raise sending.NotAllowedToSend("The number is on the suppression list.")
             if delivery.contact:
-                sending.check_allowed(delivery.contact, delivery.purpose)
+                sending.check_allowed(
+                    delivery.contact,
+                    delivery.purpose,
+                    suppressed=delivery.contact.phone in suppressed,
+                )
             delivery.text = verification.body_to_send(delivery)
         except (sending.NotAllowedToSend, verification.NoCodeToSend) as refusal:
             refused.append((delivery, str(refusal)))

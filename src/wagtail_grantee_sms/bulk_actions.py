@@ -11,7 +11,7 @@ from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
 from . import verification
 from .forms import GroupChoiceForm, ReasonForm, SendVerificationForm
-from .models import Contact
+from .models import Contact, ContactNotVerifiable
 
 
 class ContactBulkAction(SnippetBulkAction):
@@ -38,7 +38,11 @@ class ContactBulkAction(SnippetBulkAction):
         for contact in objects:
             try:
                 done += bool(cls.act(contact, **kwargs))
-            except (verification.TransitionNotAllowed, verification.VerificationError):
+            except (
+                verification.TransitionNotAllowed,
+                verification.VerificationError,
+                ContactNotVerifiable,
+            ):
                 continue  # reported as "not changed" in the count
         return done, len(objects) - done
 
@@ -46,8 +50,9 @@ class ContactBulkAction(SnippetBulkAction):
         message = self.success_message(num_parent_objects)
         if num_child_objects:
             message += " " + ngettext(
-                "%(count)d contact was left as it was (its status does not allow it).",
-                "%(count)d contacts were left as they were (their status does not allow it).",
+                "%(count)d contact was left as it was (its status or consent does not allow it).",
+                "%(count)d contacts were left as they were (their status or consent does not "
+                "allow it).",
                 num_child_objects,
             ) % {"count": num_child_objects}
         return message

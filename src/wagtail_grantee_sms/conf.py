@@ -55,6 +55,14 @@ DEFAULTS = {
     # Contact import: largest file (bytes) and most rows accepted.
     "IMPORT_MAX_FILE_SIZE": 5 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 20_000,
+    # Contact import: most columns, longest cell (characters) and largest XLSX once unzipped
+    # (bytes). A file past any of them is refused before it is read further.
+    "IMPORT_MAX_COLUMNS": 50,
+    "IMPORT_MAX_CELL_LENGTH": 1000,
+    "IMPORT_MAX_UNZIPPED_SIZE": 25 * 1024 * 1024,
+    # Key of the suppression list's hashes (numbers that opted out). "" = derived from
+    # SECRET_KEY; set it to keep the list working across a change of SECRET_KEY.
+    "SUPPRESSION_KEY": "",
     # Inbound keywords, compared without case, accents, spaces or punctuation; the message
     # must be the keyword alone. Opting out is always honoured; opting in only brings back a
     # contact that opted out (a blocked contact stays blocked).

@@ -10,6 +10,7 @@ from . import phones
 from .conf import get_setting
 from .importing import FIELDS as IMPORT_FIELDS
 from .models import Contact, ContactGroup
+from .models.suppression import is_suppressed
 
 
 def can_see_full_phone(user):
@@ -42,7 +43,31 @@ class ContactForm(WagtailAdminModelForm):
         raw = self.cleaned_data["phone"]
         if self.hides_phone and raw == self.instance.masked_phone:
             return self.instance.phone
-        return phones.normalise(raw, mobile_only=True)
+        phone = phones.normalise(raw, mobile_only=True)
+        if phone != self.instance.phone and is_suppressed(phone):
+            raise ValidationError(self.refusal(_(
+                "This number asked not to receive SMS. It can be added again once the person "
+                "sends an opt-in keyword such as START from it."
+            )))  # fmt: skip
+        return phone
+
+    def refusal(self, reason):
+        """``reason``, or for a user who may not see full numbers, one message for every reason
+        a valid number is refused, so the form does not confirm someone else's number."""
+        if self.for_user and not can_see_full_phone(self.for_user):
+            return _(
+                "This number cannot be used: it belongs to another contact, or it asked not to "
+                "receive SMS."
+            )
+        return reason
+
+    def validate_unique(self):
+        super().validate_unique()
+        errors = self.errors.get("phone")
+        if errors and any(e.code == "unique" for e in errors.as_data()):
+            self.errors["phone"] = self.error_class(
+                [self.refusal(Contact._meta.get_field("phone").error_messages["unique"])]
+            )
 
     def save(self, commit=True):
         contact = super().save(commit=False)
@@ -119,7 +144,12 @@ class ImportUploadForm(forms.Form):
 
 
 class ImportMappingForm(forms.Form):
-    """Which column holds which field, and how to import."""
+    """Which column holds which field, and how to import.
+
+    The options a user may not use are not in the form at all: updating existing contacts
+    needs ``change_contact``, importing as verified needs ``verify_contact``; ``importing``
+    checks both again when it writes.
+    """
 
     group = forms.ModelChoiceField(
         label=_("Add the contacts to the group"),
@@ -131,16 +161,37 @@ class ImportMappingForm(forms.Form):
         choices=Contact.ConsentSource.choices,
         initial=Contact.ConsentSource.IMPORT,
         help_text=_(
-            "Imported contacts are unverified, whatever you choose: consent on a form does "
-            "not prove the number. Send them a verification SMS afterwards."
+            "Recorded on each new contact, with the time of the import and your name. New "
+            "contacts arrive unverified, whatever you choose here: send them a verification "
+            "SMS afterwards. Numbers that asked not to receive SMS are not imported."
         ),
     )
+    create_groups = forms.BooleanField(
+        label=_("Create the groups that the file names and that do not exist yet"),
+        help_text=_("“Check the rows” lists them. Without this, such a file is not imported."),
+        required=False,
+    )
     update_existing = forms.BooleanField(
-        label=_("Update contacts that already exist (name, language, groups)"), required=False
+        label=_("Update contacts that already exist (name, language, groups)"),
+        help_text=_("Their status, number and consent stay as they are."),
+        required=False,
+    )
+    import_verified = forms.BooleanField(
+        label=_("Import the new contacts as verified"),
+        help_text=_(
+            "Only when each of these people proved this number to your organisation and agreed "
+            "to receive SMS, for example by sending a keyword from it. Your name is recorded "
+            "on each contact's history."
+        ),
+        required=False,
     )
 
-    def __init__(self, *args, headers, initial_mapping=None, **kwargs):
+    def __init__(self, *args, headers, user, initial_mapping=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not user.has_perm("wagtail_grantee_sms.change_contact"):
+            del self.fields["update_existing"]
+        if not user.has_perm("wagtail_grantee_sms.verify_contact"):
+            del self.fields["import_verified"]
         column_choices = [("", _("(not in the file)"))] + [
             (str(index), header or _("Column %(n)d") % {"n": index + 1})
             for index, header in enumerate(headers)

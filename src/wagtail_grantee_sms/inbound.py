@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from . import phones, sending, verification
+from . import phones, sending, suppression, verification
 from .backends import InboundSMS, aliases_with
 from .backends.base import normalise_sender, without_secrets
 from .conf import get_setting
@@ -135,9 +135,17 @@ def _store(alias, sms, sender, received_at):
 def _act_on_keyword(message, contact):
     """Apply an opt-out or opt-in keyword; return the action, or None for other messages."""
     if is_keyword(message.body, "OPT_OUT_KEYWORDS"):
-        if contact is not None and verification.opt_out(contact, reason=message.body.strip()):
+        if contact is None:
+            # Remembered (as a hash) for when this number is added or imported later.
+            suppression.suppress(
+                message.sender, source=suppression.SuppressedNumber.Source.UNKNOWN_SENDER
+            )
+        elif verification.opt_out(contact, reason=message.body.strip()):
             _confirm(message, contact, "OPT_OUT_CONFIRMATION", Purpose.OPT_OUT_CONFIRMATION)
         return Action.OPT_OUT
+    if is_keyword(message.body, "OPT_IN_KEYWORDS"):
+        # The person's own keyword is the one thing that lifts an opt-out.
+        suppression.unsuppress(message.sender)
     if is_keyword(message.body, "OPT_IN_KEYWORDS") and contact is not None:
         if contact.status == Contact.Status.BLOCKED:
             return Action.NONE  # stays blocked, and gets no answer

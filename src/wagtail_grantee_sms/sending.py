@@ -41,7 +41,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from wagtail.log_actions import log
 
-from . import phones, ratelimit, tasks, verification
+from . import phones, ratelimit, suppression, tasks, verification
 from .backends import (
     INVALID_NUMBER,
     OPTED_OUT,
@@ -62,6 +62,8 @@ Purpose = Delivery.Purpose
 
 # Contacts who may get nothing but the confirmation of their opt-out.
 UNREACHABLE = {Contact.Status.OPTED_OUT, Contact.Status.BLOCKED, Contact.Status.INVALID}
+# What a suppressed number may still get: the answer to its own keyword.
+KEYWORD_ANSWERS = {Purpose.OPT_OUT_CONFIRMATION, Purpose.OPT_IN_CONFIRMATION}
 
 # A status report or answer may only move a delivery forward in this order; both final
 # statuses share the last rank, so "failed" never overwrites "delivered" nor the reverse.
@@ -83,14 +85,21 @@ class NotAllowedToSend(Exception):
     """The contact may not receive this message (opted out, blocked, not verified...)."""
 
 
-def check_allowed(contact, purpose):
-    """Raise ``NotAllowedToSend`` unless ``contact`` may receive a message for ``purpose``."""
+def check_allowed(contact, purpose, *, suppressed=None):
+    """Raise ``NotAllowedToSend`` unless ``contact`` may receive a message for ``purpose``.
+
+    ``suppressed``: whether the number is on the suppression list, when the caller looked it
+    up already (a broadcast batch asks for all its numbers in one query)."""
     if contact.status in UNREACHABLE and purpose != Purpose.OPT_OUT_CONFIRMATION:
         raise NotAllowedToSend(
             f"Contact {contact.pk} is {contact.status}: only an opt-out confirmation may be sent."
         )
     if purpose == Purpose.BROADCAST and contact.status != Contact.Status.VERIFIED:
         raise NotAllowedToSend(f"Contact {contact.pk} is {contact.status}, not verified.")
+    if suppressed is None:
+        suppressed = suppression.is_suppressed(contact.phone)
+    if purpose not in KEYWORD_ANSWERS and suppressed:
+        raise NotAllowedToSend(f"Contact {contact.pk}'s number is on the suppression list.")
 
 
 def queue_message(contact, body, *, purpose, backend_alias="default"):

@@ -30,9 +30,16 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from wagtail.log_actions import log
 
-from . import phones
+from . import phones, suppression
 from .conf import get_setting
-from .models import Contact, SignupRequest, VerificationCode, VerificationMessages
+from .models import (
+    Contact,
+    ContactNotVerifiable,
+    NumberSuppressed,
+    SignupRequest,
+    VerificationCode,
+    VerificationMessages,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +170,8 @@ def opt_in(contact, *, reason=""):
             contact.consent_source = Contact.ConsentSource.SMS_KEYWORD
             contact.consent_given_at = timezone.now()
             contact.save(update_fields=["consent_source", "consent_given_at", "updated_at"])
+            # The person's own keyword is the one thing that lifts its opt-out.
+            suppression.unsuppress(contact.phone)
         return transition(
             contact,
             Status.VERIFIED,
@@ -320,6 +329,12 @@ def start_verification(contact, method=METHOD_CODE, *, user=None, via=VIA_ADMIN)
             raise TransitionNotAllowed(f"{contact.status} → {Status.PENDING}")
         if method == METHOD_CODE:
             _require_consent(contact)
+        try:
+            contact.check_verifiable()
+        except NumberSuppressed as error:
+            raise VerificationError(error.message) from error
+        except ContactNotVerifiable:
+            pass  # no consent yet: the YA reply records the consent it answers
         _check_send_rate(contact)
         ceiling = ratelimit.lock_verification_ceiling()
         if ceiling.reached:

@@ -4,12 +4,6 @@ Views are thin: the work is done by ``verification`` and ``importing``, which th
 command, the sign-up page and tests call too.
 """
 
-import json
-import secrets
-import tempfile
-import time
-from pathlib import Path
-
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -23,7 +17,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.log_actions import LogContext
 
 from . import forms, importing, verification
-from .models import Contact
+from .models import Contact, ContactNotVerifiable
 
 # ---------------------------------------------------------------------------------------------
 # Actions on one contact
@@ -76,7 +70,8 @@ class ContactActionView(WagtailAdminTemplateMixin, FormView):
         try:
             with LogContext(user=self.request.user):
                 self.perform(form)
-        except verification.VerificationError as error:
+        except (verification.VerificationError, ContactNotVerifiable) as error:
+            self.contact.refresh_from_db()
             form.add_error(None, error.message)
             return self.form_invalid(form)
         except verification.TransitionNotAllowed:
@@ -156,31 +151,22 @@ class UnblockView(ContactActionView):
 # ---------------------------------------------------------------------------------------------
 # Import: upload, then map columns and preview, then import
 
-UPLOADS_DIR = Path(tempfile.gettempdir()) / "wagtail_grantee_sms_imports"
 UPLOAD_SALT = "wagtail_grantee_sms.import"
-UPLOAD_MAX_AGE = 24 * 3600
 
 
-def store_upload(table, user):
-    """Keep the parsed table between steps; return a signed token only ``user`` can use."""
-    UPLOADS_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-    expired = time.time() - UPLOAD_MAX_AGE
-    for old in UPLOADS_DIR.glob("*.json"):  # uploads nobody finished importing
-        if old.stat().st_mtime < expired:
-            old.unlink(missing_ok=True)
-    name = secrets.token_hex(16)
-    (UPLOADS_DIR / f"{name}.json").write_text(json.dumps(table))
+def upload_token(name, user):
+    """A signed token for upload ``name`` that only ``user`` can use."""
     return signing.dumps({"file": name, "user": user.pk}, salt=UPLOAD_SALT)
 
 
-def upload_path(token, user):
+def upload_name(token, user):
     try:
-        data = signing.loads(token, salt=UPLOAD_SALT, max_age=UPLOAD_MAX_AGE)
+        data = signing.loads(token, salt=UPLOAD_SALT, max_age=importing.UPLOAD_MAX_AGE)
     except signing.BadSignature as error:
         raise Http404 from error
     if data.get("user") != user.pk:
         raise Http404
-    return UPLOADS_DIR / f"{data['file']}.json"
+    return data["file"]
 
 
 class ImportPermissionMixin:
@@ -219,12 +205,18 @@ class ImportUploadView(ImportPermissionMixin, WagtailAdminTemplateMixin, FormVie
             form.add_error("file", error.message)
             return self.form_invalid(form)
         table = {"name": upload.name, "headers": headers, "rows": rows}
-        token = store_upload(table, self.request.user)
-        return redirect("wagtailsnippets_wagtail_grantee_sms_contact:import_map", token=token)
+        name = importing.store_upload(table, self.request.user.pk)
+        return redirect(
+            "wagtailsnippets_wagtail_grantee_sms_contact:import_map",
+            token=upload_token(name, self.request.user),
+        )
 
 
 class ImportMappingView(ImportPermissionMixin, WagtailAdminTemplateMixin, FormView):
-    """Map the columns, then "Check" shows counts and per-row errors, "Import" writes."""
+    """Map the columns, then "Check" shows counts and per-row errors, "Import" writes.
+
+    "Cancel" removes the upload at once; so does the import.
+    """
 
     template_name = "wagtail_grantee_sms/contacts/import_mapping.html"
     page_title = _("Import contacts")
@@ -233,21 +225,33 @@ class ImportMappingView(ImportPermissionMixin, WagtailAdminTemplateMixin, FormVi
     def dispatch(self, request, *args, **kwargs):
         if not request.user.has_perm("wagtail_grantee_sms.add_contact"):
             raise PermissionDenied
-        self.path = upload_path(kwargs["token"], request.user)
+        self.upload = upload_name(kwargs["token"], request.user)
         try:
-            self.table = json.loads(self.path.read_text())
+            self.table = importing.load_upload(self.upload)
         except FileNotFoundError:
             messages.error(request, _("This upload is no longer available; upload the file again."))
             return redirect("wagtailsnippets_wagtail_grantee_sms_contact:import")
         return super().dispatch(request, *args, **kwargs)
 
+    def post(self, request, *args, **kwargs):
+        if request.POST.get("action") == "cancel":
+            importing.discard_upload(self.upload)
+            messages.success(request, _("Import cancelled; the uploaded file is deleted."))
+            return redirect("wagtailsnippets_wagtail_grantee_sms_contact:list")
+        return super().post(request, *args, **kwargs)
+
     def get_page_subtitle(self):
         return self.table["name"]
+
+    @cached_property
+    def reveals_numbers(self):
+        return forms.can_see_full_phone(self.request.user)
 
     def get_form(self, form_class=None):
         return forms.ImportMappingForm(
             **self.get_form_kwargs(),
             headers=self.table["headers"],
+            user=self.request.user,
             initial_mapping={
                 name: str(index)
                 for name, index in importing.guess_mapping(self.table["headers"]).items()
@@ -259,6 +263,7 @@ class ImportMappingView(ImportPermissionMixin, WagtailAdminTemplateMixin, FormVi
             action_url=self.request.path,
             row_count=len(self.table["rows"]),
             sample=[self.table["headers"]] + self.table["rows"][:5],
+            reveals_numbers=self.reveals_numbers,
             **kwargs,
         )
 
@@ -266,21 +271,37 @@ class ImportMappingView(ImportPermissionMixin, WagtailAdminTemplateMixin, FormVi
         plan = importing.plan_import(
             self.table["rows"],
             form.mapping(),
-            update_existing=form.cleaned_data["update_existing"],
+            update_existing=form.cleaned_data.get("update_existing", False),
+            reveal_existing=self.reveals_numbers,
         )
+        options = {
+            "verified": form.cleaned_data.get("import_verified", False),
+            "create_groups": form.cleaned_data.get("create_groups", False),
+        }
         if self.request.POST.get("action") != "import" or not plan.valid_count:
             return self.render_to_response(self.get_context_data(form=form, plan=plan))
-        result = importing.run_import(
-            plan,
-            consent_source=form.cleaned_data["consent_source"],
-            group=form.cleaned_data["group"],
-            user=self.request.user,
-            note=_("Imported from %(file)s") % {"file": self.table["name"][:100]},
-        )
-        self.path.unlink(missing_ok=True)
-        messages.success(
-            self.request,
-            _("%(created)d contacts imported, %(updated)d updated, %(errors)d rows skipped.")
-            % {"created": result.created, "updated": result.updated, "errors": len(plan.errors)},
-        )
+        try:
+            with LogContext(user=self.request.user):
+                result = importing.run_import(
+                    plan,
+                    consent_source=form.cleaned_data["consent_source"],
+                    group=form.cleaned_data["group"],
+                    user=self.request.user,
+                    note=_("Imported from %(file)s") % {"file": self.table["name"][:100]},
+                    **options,
+                )
+        except importing.ImportNotAllowed as error:
+            form.add_error(error.option if error.option in form.fields else None, error.message)
+            return self.render_to_response(self.get_context_data(form=form, plan=plan))
+        importing.discard_upload(self.upload)
+        if self.reveals_numbers:
+            message = _(
+                "%(created)d contacts imported, %(updated)d updated, %(errors)d rows skipped."
+            ) % {"created": result.created, "updated": result.updated, "errors": len(plan.errors)}
+        else:
+            message = _("%(count)d rows imported, %(errors)d rows skipped.") % {
+                "count": result.created + result.updated,
+                "errors": len(plan.errors),
+            }
+        messages.success(self.request, message)
         return redirect("wagtailsnippets_wagtail_grantee_sms_contact:list")

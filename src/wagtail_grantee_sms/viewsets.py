@@ -1,18 +1,21 @@
 """The SMS app's admin screens, grouped under one "SMS" menu item."""
 
+import contextlib
+import datetime
 import re
 
 import phonenumbers
 from django import forms
-from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
 from django.urls import path, reverse
+from django.utils import formats, timezone, translation
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel, ObjectList
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.viewsets.base import ViewSetGroup
-from wagtail.admin.widgets import HeaderButton
+from wagtail.admin.widgets import Button, HeaderButton
 from wagtail.log_actions import LogContext
 from wagtail.models import ModelLogEntry
 from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, SnippetViewSet
@@ -21,7 +24,7 @@ from . import delivery_views, phones, verification, views
 from .broadcast_views import BroadcastViewSet
 from .conf import get_setting
 from .forms import ContactForm, can_see_full_phone, phone_for_user
-from .models import Contact, ContactGroup, Delivery, InboundMessage
+from .models import Contact, ContactGroup, ContactNotVerifiable, Delivery, InboundMessage
 
 Status = Contact.Status
 
@@ -37,6 +40,52 @@ def search_digits(query):
     return digits.lstrip("0")
 
 
+# Choice fields exported with the user's labels, unless the export asks for codes.
+CHOICE_FIELDS = ("status", "language", "consent_source")
+EXPORT_CODE_HEADINGS = {"group_names": "groups"}
+# A spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text):
+    """``text`` made safe for a CSV cell: a leading quote keeps a spreadsheet from running it."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+EMPTY = "—"
+
+
+def readable(value):
+    """``value`` as an editor reads it: the site's local time in the active language's format,
+    Yes/No, a person's name, and "—" for nothing."""
+    if value is None or value == "" or value == "-":
+        return EMPTY
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "DATE_FORMAT")
+    if hasattr(value, "get_full_name") and hasattr(value, "get_username"):
+        return value.get_full_name() or value.get_username()
+    return value
+
+
+class ReadableInspectView(InspectView):
+    """An inspect view that shows every field through :func:`readable`."""
+
+    def get_field_display_value(self, field_name, field):
+        return readable(super().get_field_display_value(field_name, field))
+
+
+class ContactTitleColumn(TitleColumn):
+    """The contact's name links to its page, where its status and the verification actions
+    are (the edit form has neither)."""
+
+    def get_link_url(self, instance, parent_context):
+        return reverse(Contact.snippet_viewset.get_url_name("inspect"), args=[instance.pk])
+
+
 class PhoneColumn(Column):
     """The number in full for users with ``view_full_phone``, masked for everyone else."""
 
@@ -47,12 +96,21 @@ class PhoneColumn(Column):
 
 
 class ContactIndexView(IndexView):
+    def _get_title_column(self, field_name, column_class=TitleColumn, **kwargs):
+        return super()._get_title_column(field_name, ContactTitleColumn, **kwargs)
+
     def search_queryset(self, queryset):
         if not self.is_searching:
             return queryset
         query = Q(name__icontains=self.search_query)
-        if digits := search_digits(self.search_query):
-            query |= Q(phone__contains=digits)
+        if can_see_full_phone(self.request.user):
+            if digits := search_digits(self.search_query):
+                query |= Q(phone__contains=digits)
+        else:
+            # A complete number only: parts of a number would rebuild a hidden one digit by
+            # digit.
+            with contextlib.suppress(ValidationError):
+                query |= Q(phone=phones.normalise(self.search_query))
         return queryset.filter(query)
 
     @cached_property
@@ -68,12 +126,69 @@ class ContactIndexView(IndexView):
             raise PermissionDenied
         return super().render_to_response(context, **response_kwargs)
 
+    @cached_property
+    def export_codes(self):
+        """``?codes=1``: the machine's codes and field names instead of the user's labels."""
+        return self.request.GET.get("codes") == "1"
+
+    @cached_property
+    def header_more_buttons(self):
+        buttons = super().header_more_buttons
+        if self.show_export_buttons:
+            buttons.append(
+                Button(
+                    _("Download CSV with codes (for other software)"),
+                    url=self.get_export_url("csv") + "&codes=1",
+                    icon_name="download",
+                    priority=110,
+                )
+            )
+        return buttons
+
     def to_row_dict(self, item):
         row = super().to_row_dict(item)
         row["phone"] = (
             item.phone if can_see_full_phone(self.request.user) else phones.mask(item.phone)
         )
+        if not self.export_codes:
+            for name in CHOICE_FIELDS:
+                if name in row:
+                    row[name] = getattr(item, f"get_{name}_display")()
         return row
+
+    def stream_csv(self, queryset):
+        # The CSV is written after the view returned, when the admin's language and time zone
+        # are no longer active: each line is written with the ones of this request.
+        lines = super().stream_csv(queryset)
+        language = translation.get_language()
+        zone = timezone.get_current_timezone()
+
+        def localised():
+            while True:
+                with translation.override(language), timezone.override(zone):
+                    line = next(lines, None)
+                if line is None:
+                    return
+                yield line
+
+        return localised()
+
+    def get_heading(self, queryset, field):
+        if self.export_codes:
+            return EXPORT_CODE_HEADINGS.get(field, field)
+        return super().get_heading(queryset, field)
+
+    def preprocess_field_value(self, field, value, export_format):
+        if isinstance(value, datetime.datetime):
+            # The site's time, to the second (Wagtail's default writes UTC with microseconds).
+            value = timezone.localtime(value).replace(microsecond=0, tzinfo=None)
+            if export_format == self.FORMAT_CSV:
+                return value.isoformat(sep=" ")
+            return value
+        value = super().preprocess_field_value(field, value, export_format)
+        if export_format == self.FORMAT_CSV and isinstance(value, str):
+            return neutralise_formula(value)
+        return value
 
     def get_base_queryset(self):
         return super().get_base_queryset().prefetch_related("groups")
@@ -99,7 +214,38 @@ class ContactEditView(EditView):
             return super().form_valid(form)
 
 
-class ContactInspectView(InspectView):
+# How a status change came about (the ``via`` of its audit log entry), and the codes its
+# ``reason`` may hold, in words.
+VIA_LABELS = {
+    "sms_keyword": _("SMS keyword from the contact"),
+    "sms_reply": _("SMS reply from the contact"),
+    "provider": _("Report from the SMS provider"),
+    "admin": _("In the admin"),
+    "web_form": _("Sign-up form"),
+    "manual": _("Checked by hand"),
+    "import": _("Import"),
+}
+REASON_LABELS = {
+    "code": _("6-digit code"),
+    "reply": _("reply YA"),
+    **dict(Contact.ConsentSource.choices),
+}
+
+
+def history_row(entry):
+    data = entry.data or {}
+    how = VIA_LABELS.get(data.get("via"), data.get("via") or "")
+    reason = data.get("reason") or ""
+    reason = REASON_LABELS.get(reason, reason)
+    return {
+        "when": readable(entry.timestamp),
+        "what": entry.message,
+        "who": entry.user,
+        "how": ": ".join(str(part) for part in (how, reason) if part) or EMPTY,
+    }
+
+
+class ContactInspectView(ReadableInspectView):
     template_name = "wagtail_grantee_sms/contacts/inspect.html"
 
     def get_phone_display_value(self):
@@ -116,16 +262,20 @@ class ContactInspectView(InspectView):
         actions = []
         can_change = user.has_perm("wagtail_grantee_sms.change_contact")
         methods = verification.allowed_methods()
-        if (
-            can_change
-            and contact.status in verification.VERIFIABLE
-            and {"code", "reply"} & set(methods)
-        ):
+        not_verifiable = None
+        if contact.status in verification.VERIFIABLE:
+            try:
+                contact.check_verifiable()
+            except ContactNotVerifiable as error:
+                # Said once, instead of offering actions that would each refuse.
+                not_verifiable = error.message
+        verifiable = contact.status in verification.VERIFIABLE and not not_verifiable
+        if can_change and verifiable and {"code", "reply"} & set(methods):
             actions.append((_("Send verification SMS"), url("send_verification")))
         if can_change and contact.status == Status.PENDING and "code" in methods:
             actions.append((_("Enter code"), url("enter_code")))
         if (
-            contact.status in verification.VERIFIABLE
+            verifiable
             and "manual" in methods
             and user.has_perm("wagtail_grantee_sms.verify_contact")
         ):
@@ -136,7 +286,13 @@ class ContactInspectView(InspectView):
             actions.append((_("Unblock"), url("unblock")))
         context.update(
             contact_actions=actions,
-            log_entries=ModelLogEntry.objects.for_instance(contact).select_related("user")[:100],
+            not_verifiable=not_verifiable,
+            history=[
+                history_row(entry)
+                for entry in ModelLogEntry.objects.for_instance(contact).select_related("user")[
+                    :100
+                ]
+            ],
             deliveries=Delivery.objects.filter(contact=contact)[:50],
             inbound_messages=InboundMessage.objects.filter(contact=contact)[:50],
         )
@@ -161,13 +317,14 @@ class ContactViewSet(SnippetViewSet):
         "name",
         PhoneColumn("phone", label=_("Phone number")),
         "status",
+        Column("group_names", label=_("Groups")),
         "language",
         "updated_at",
     ]
     list_filter = ["status", "groups", "language"]
     list_export = ["name", "phone", "status", "language", "group_names", "consent_source",
                    "consent_given_at", "created_at"]  # fmt: skip
-    export_headings = {"group_names": _("groups")}
+    export_headings = {"group_names": _("Groups")}
     export_filename = "contacts"
     search_fields = ["name", "phone"]
     search_backend_name = None  # plain database search, digits normalised by the index view
@@ -210,15 +367,29 @@ class ContactGroupViewSet(SnippetViewSet):
     icon = "group"
     menu_order = 110
     menu_item_is_registered = True
-    list_display = ["name", "description"]
+    list_display = [
+        "name",
+        "description",
+        Column("member_count", label=_("Members"), sort_key="member_count"),
+        Column("verified_count", label=_("Verified members"), sort_key="verified_count"),
+    ]
     search_fields = ["name"]
     search_backend_name = None
+
+    def get_queryset(self, request):
+        # The counts in the listing's one query, not one query per group.
+        return ContactGroup.objects.annotate(
+            member_count=Count("contacts", distinct=True),
+            verified_count=Count(
+                "contacts", filter=Q(contacts__status=Status.VERIFIED), distinct=True
+            ),
+        )
 
 
 # -- the sending pipeline: deliveries and the inbox (read-only, see permissions.py) ---------
 
 
-class DeliveryInspectView(InspectView):
+class DeliveryInspectView(ReadableInspectView):
     template_name = "wagtail_grantee_sms/deliveries/inspect.html"
 
     def get_phone_display_value(self):
@@ -275,7 +446,7 @@ class DeliveryViewSet(SnippetViewSet):
         ]  # fmt: skip
 
 
-class InboundMessageInspectView(InspectView):
+class InboundMessageInspectView(ReadableInspectView):
     def get_sender_display_value(self):
         return phone_for_user(self.object.sender, self.request.user)
 

@@ -10,6 +10,7 @@ from wagtail.admin.ui.components import Component
 from wagtail.log_actions import LogFormatter
 
 from .bulk_actions import CONTACT_BULK_ACTIONS
+from .checks import missing_required_apps
 
 
 class ContactStatusFormatter(LogFormatter):
@@ -73,6 +74,8 @@ def register_delivery_log_actions(actions):
 
 @hooks.register("register_admin_viewset")
 def register_sms_viewsets():
+    if missing_required_apps():
+        return []  # the screens need them; `manage.py check` names them (E001)
     from .viewsets import SMSViewSetGroup
 
     return SMSViewSetGroup()
@@ -139,6 +142,8 @@ def warn_about_verification_ceiling(request, menu_items):
         return
     if message := ceiling_message(request.user):
         messages.warning(request, message)
+
+
 @hooks.register("register_admin_urls")
 def register_simulate_inbound_url():
     from .simulate_views import URL_NAME, SimulateInboundView

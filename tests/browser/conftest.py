@@ -45,3 +45,15 @@ def page(chromium):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _page_tree(request):
+    """Wagtail's root page, locale and collection, which its migrations create and an earlier
+    browser test's flush removed: the admin's dashboard needs them."""
+    if "live_server" not in request.fixturenames:
+        return
+    from tests.grantee.factories import ensure_page_tree
+
+    request.getfixturevalue("transactional_db")
+    ensure_page_tree()

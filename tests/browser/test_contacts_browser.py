@@ -10,11 +10,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.urls")]
 WEBHOOK_SECRET = "browser-test-secret"
 
 CSV = (
-    "nama,no hp,bahasa\n"
-    "Ani Lubis,0812-3456-7890,Indonesia\n"
-    "Nomor Salah,12345,\n"
-    "Ani Lagi,+62 812 3456 7890,\n"
-    "Budi Santoso,0857 1111 2222,English\n"
+    "nama,no hp,bahasa,grup\n"
+    "Ani Lubis,0812-3456-7890,Indonesia,Relawan\n"
+    "Nomor Salah,12345,,\n"
+    "Ani Lagi,+62 812 3456 7890,,\n"
+    "Budi Santoso,0857 1111 2222,English,\n"
 )
 
 
@@ -63,16 +63,26 @@ def test_editor_imports_sends_verification_and_the_reply_verifies(
     page.get_by_role("button", name="Upload").click()
     page.get_by_role("button", name="Check the rows").click()
     errors = page.locator("[data-import-errors]")
-    assert "is not a valid phone number" in errors.inner_text()
+    assert "Nomor Salah" in errors.inner_text()  # the name and the masked number, not a row only
+    assert "Missing or not a valid phone number." in errors.inner_text()
     assert "Same number as row 2 of the file." in errors.inner_text()
+    # "Relawan" does not exist: the preview asks before creating it.
+    assert "Relawan" in page.locator("[data-import-new-groups]").inner_text()
+    page.get_by_label("Create the groups").check()
     page.get_by_role("button", name="Import 2 contacts").click()
     page.wait_for_url("**/admin/snippets/wagtail_grantee_sms/contact/")
     assert "2 contacts imported" in page.content()
 
-    # Send a verification SMS asking for a reply.
+    # From the list, the name opens the contact's page: its status and the actions.
     ani = Contact.objects.get(phone="+6281234567890")
     assert ani.status == Contact.Status.UNVERIFIED
-    page.goto(f"{live_server.url}/admin/snippets/wagtail_grantee_sms/contact/inspect/{ani.pk}/")
+    assert ani.consent_given_at is not None
+    assert list(ani.groups.values_list("name", flat=True)) == ["Relawan"]
+    page.get_by_role("link", name="Ani Lubis").click()
+    page.wait_for_url(f"**/contact/inspect/{ani.pk}/")
+    assert "Unverified" in page.inner_text("main")
+
+    # Send a verification SMS asking for a reply.
     page.get_by_role("link", name="Send verification SMS").click()
     page.get_by_label("Ask the contact to reply YA").check()
     page.get_by_role("button", name="Send").click()
@@ -93,4 +103,4 @@ def test_editor_imports_sends_verification_and_the_reply_verifies(
     assert ani.status == Contact.Status.VERIFIED
     history = page.inner_text("main")
     assert "Verified" in history
-    assert "sms_reply" in history
+    assert "SMS reply from the contact: reply YA" in history

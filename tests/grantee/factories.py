@@ -10,9 +10,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 from wagtail.images import get_image_model
-from wagtail.models import Site
+from wagtail.models import Collection, Locale, Site
 
-from wagtail_grantee.models import Category, GranteeHomePage, PostPage, SectionPage
+from wagtail_grantee.models import (
+    AggregatorPage,
+    Category,
+    FeedEntry,
+    FeedSource,
+    GranteeHomePage,
+    PostPage,
+    SectionPage,
+)
 
 
 class ImageFactory(DjangoModelFactory):
@@ -101,3 +109,50 @@ class SiteFactory(DjangoModelFactory):
     port = 80
     site_name = "Lembaga Bhinneka"
     root_page = factory.SubFactory(GranteeHomePageFactory)
+
+
+class FeedSourceFactory(DjangoModelFactory):
+    class Meta:
+        model = FeedSource
+
+    name = factory.Sequence(lambda n: f"Grantee {n}")
+    site_url = factory.Sequence(lambda n: f"http://grantee{n}.example.org/")
+    feed_url = factory.LazyAttribute(lambda source: f"{source.site_url}feed/")
+
+
+class FeedEntryFactory(DjangoModelFactory):
+    class Meta:
+        model = FeedEntry
+
+    source = factory.SubFactory(FeedSourceFactory)
+    guid = factory.Sequence(lambda n: f"urn:entry:{n}")
+    link = factory.Sequence(lambda n: f"http://grantee.example.org/post/{n}/")
+    title = factory.Sequence(lambda n: f"Entry {n}")
+    summary = "A summary."
+    content = "<p>The content.</p>"
+    published_at = factory.LazyFunction(timezone.now)
+
+
+class AggregatorPageFactory(PageFactory):
+    class Meta:
+        model = AggregatorPage
+        skip_postgeneration_save = True
+
+    title = "Kabar mitra"
+
+    @factory.post_generation
+    def sources(page, create, extracted, **kwargs):
+        if extracted:
+            page.sources.set(extracted)
+            page.save()
+
+
+def ensure_page_tree():
+    """The tree's root page, made again (with the default locale and the root collection) when
+    an earlier transactional test flushed the database, and with it what Wagtail's migrations
+    create."""
+    Locale.objects.get_or_create(language_code="en")
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
+    Page = swapper.load_model("wagtailcore", "Page")
+    return Page.get_first_root_node() or Page.add_root(title="Root", slug="root")

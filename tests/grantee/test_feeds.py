@@ -24,6 +24,7 @@ from tests.grantee.paths import feed_path
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/elements/1.1/}"
 FEED_ROUTES = ["feed", "feed-atom", "feed-json"]
 
 
@@ -158,7 +159,7 @@ def test_an_item_carries_everything_an_aggregator_shows(client, section):
     assert entry.id == guid(post)
     assert entry.guidislink is False
     assert entry.published_parsed[:6] == post.date.astimezone(datetime.UTC).timetuple()[:6]
-    assert entry.author == "Siska Doviana, Ade Irma"
+    assert [author.name for author in entry.authors] == ["Siska Doviana", "Ade Irma"]
     assert [tag.term for tag in entry.tags] == ["cms", "Laporan"]
     assert entry.summary == "Tiga hari bersama Lembaga Bhinneka."
     assert "Body of Mentoring di Surabaya" in entry.content[0].value
@@ -300,3 +301,83 @@ def test_feed_titles_follow_the_content_language(client, section):
     section.locale.save()
 
     assert parse(client, section).feed.title == "Tulisan terbaru dari Berita"
+
+
+MARKER_LOOK_ALIKES = [
+    "<!--grantee-feed-source-->",  # the marker the bodies were once joined and split with
+    "<!--grantee-feed-source-->" * 3,
+    "&lt;!--grantee-feed-source--&gt;",
+    "<!-- grantee-feed-source -->",
+    "<!--grantee-feed-source-0123456789abcdef-->",
+    "<!--",  # a comment that never ends
+    '<a linktype="page" id="1',  # a link tag that never ends, before the next text's link
+    '<embed embedtype="image" id="1',
+]
+
+
+@pytest.mark.parametrize("look_alike", MARKER_LOOK_ALIKES)
+def test_no_body_text_can_break_or_mix_up_the_items(client, section, home, look_alike):
+    linked = PostPageFactory(parent=section, title="Linked")
+    posts = [
+        PostPageFactory(
+            parent=section,
+            title=f"Post {n}",
+            body=[
+                (
+                    "paragraph",
+                    f'<p>Start {n} <a linktype="page" id="{linked.pk}">link {n}</a></p>'
+                    + (look_alike if n == 1 else "")
+                    + f"<p>End {n}</p>",
+                ),
+                ("paragraph", f'<p>Then {n} <a linktype="page" id="{home.pk}">home</a></p>'),
+            ],
+        )
+        for n in range(3)
+    ]
+
+    for name in ("feed", "feed-atom"):
+        contents = {
+            entry.title: entry.content[0].value for entry in parse(client, section, name).entries
+        }
+        for n, post in enumerate(posts):
+            content = contents[post.title]
+            assert f"Start {n}" in content, content
+            assert all(f"Start {m}" not in content for m in range(3) if m != n), content
+            assert "linktype" not in content
+            if n != 1:  # a broken tag or comment may swallow the rest of its own post, no more
+                assert f"End {n}" in content and f"Then {n}" in content, content
+                assert f'href="http://testserver/berita/{linked.slug}/"' in content
+                assert 'href="http://testserver/"' in content
+    document = parse(client, section, "feed-json")
+    assert len(document["items"]) == 4
+
+
+def test_each_author_is_one_author_element_in_every_format(client, section, home):
+    PostPageFactory(parent=section, title="Two authors", authors="Daris, Soe Tjen")
+    PostPageFactory(parent=section, title="No author", authors=" , ")
+
+    rss = parse(client, section)
+    atom = parse(client, section, "feed-atom")
+    json_feed = parse(client, section, "feed-json")
+
+    def names(entries, title):
+        [entry] = [entry for entry in entries if entry.title == title]
+        return [author.name for author in entry.authors]
+
+    for parsed in (rss, atom):
+        assert names(parsed.entries, "Two authors") == ["Daris", "Soe Tjen"]
+        assert names(parsed.entries, "No author") == [home.title]
+    items = {item["title"]: item for item in json_feed["items"]}
+    assert items["Two authors"]["authors"] == [{"name": "Daris"}, {"name": "Soe Tjen"}]
+    assert items["No author"]["authors"] == [{"name": home.title}]
+    rss_items = ET.fromstring(get_feed(client, section).content).iter("item")  # noqa: S314
+    [item] = [item for item in rss_items if item.findtext("title") == "Two authors"]
+    assert [creator.text for creator in item.findall(f"{DC}creator")] == ["Daris", "Soe Tjen"]
+    atom_entries = ET.fromstring(get_feed(client, section, "feed-atom").content)  # noqa: S314
+    [entry] = [
+        e for e in atom_entries.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title") == "Two authors"
+    ]
+    assert [name.text for name in entry.findall(f"{ATOM}author/{ATOM}name")] == [
+        "Daris",
+        "Soe Tjen",
+    ]

@@ -1,10 +1,13 @@
 """Feed caching as an aggregator and a CDN see it: validators, 304s, invalidation, purges."""
 
+import datetime
 from unittest import mock
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 from wagtail.contrib.frontend_cache.backends.base import BaseBackend
 from wagtail.models import PageViewRestriction
 
@@ -233,3 +236,67 @@ class TestFeedCacheMiddleware:
         PageViewRestriction.objects.create(page=section, restriction_type="login")
 
         assert client.get(feed_path(section)).status_code == 302
+
+
+@pytest.fixture
+def clock():
+    """Move the time of the test forward: ``clock(moment)`` (an aware datetime)."""
+    real_now = timezone.now()
+    with (
+        mock.patch("django.utils.timezone.now") as now,
+        mock.patch("time.time") as time_time,
+    ):
+
+        def set_to(moment):
+            now.return_value = moment
+            time_time.return_value = moment.timestamp()
+
+        set_to(real_now)  # frozen
+        yield set_to
+
+
+@pytest.mark.parametrize("middleware", [True, False], ids=["middleware", "routing"])
+def test_a_post_leaves_every_feed_when_its_expiry_time_passes(
+    client, settings, home, section, clock, middleware
+):
+    if middleware:
+        settings.MIDDLEWARE = [
+            settings.MIDDLEWARE[0],
+            "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
+            *settings.MIDDLEWARE[1:],
+        ]
+    start = timezone.now()
+    clock(start)
+    expiry = start + datetime.timedelta(minutes=10)
+    publish(PostPageFactory(parent=section, title="Lowongan kerja", expire_at=expiry))
+    publish(PostPageFactory(parent=section, title="Laporan tahunan"))
+    before = {page.pk: client.get(feed_path(page, "feed-atom")) for page in (section, home)}
+    clock(expiry - datetime.timedelta(seconds=1))
+    assert b"Lowongan kerja" in client.get(feed_path(section, "feed-atom")).content
+
+    clock(expiry + datetime.timedelta(seconds=1))  # publish_scheduled has not run (yet)
+
+    for page in (section, home):
+        fresh = client.get(feed_path(page, "feed-atom"))
+        revalidated = client.get(
+            feed_path(page, "feed-atom"), headers={"if-none-match": before[page.pk]["ETag"]}
+        )
+        assert b"Lowongan kerja" not in fresh.content
+        assert b"Laporan tahunan" in fresh.content
+        assert revalidated.status_code == 200
+        assert revalidated["ETag"] != before[page.pk]["ETag"]
+
+
+@pytest.mark.usefixtures("feed_cache_middleware")
+def test_a_scheduled_post_appears_when_publish_scheduled_publishes_it(client, section, clock):
+    start = timezone.now()
+    clock(start)
+    post = PostPageFactory(parent=section, title="Terbit nanti", live=False)
+    post.go_live_at = start + datetime.timedelta(hours=1)
+    post.save_revision().publish()  # scheduled: not live before its time
+    assert b"Terbit nanti" not in client.get(feed_path(section)).content
+
+    clock(start + datetime.timedelta(hours=1, seconds=1))
+    call_command("publish_scheduled")
+
+    assert b"Terbit nanti" in client.get(feed_path(section)).content

@@ -16,6 +16,15 @@ def sms_outbox():
     locmem.reset()
 
 
+@pytest.fixture(autouse=True)
+def import_uploads_dir(tmp_path, monkeypatch):
+    """Each test keeps import uploads in its own folder (erasure empties the folder)."""
+    from wagtail_grantee_sms import importing
+
+    monkeypatch.setattr(importing, "UPLOADS_DIR", tmp_path / "imports")
+    return importing.UPLOADS_DIR
+
+
 @pytest.fixture
 def refusing_url():
     """The URL of a local port nothing listens on: connecting is refused at once."""

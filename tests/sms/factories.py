@@ -27,6 +27,8 @@ class ContactFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: indonesian_mobile(n + 1000))
     status = Contact.Status.UNVERIFIED
     language = Contact.Language.INDONESIAN
+    # Consent on record, as the admin's form and the sign-up record it; a test about contacts
+    # without consent passes consent_source="".
     consent_source = Contact.ConsentSource.PAPER_FORM
     consent_given_at = factory.LazyFunction(timezone.now)
 

@@ -254,3 +254,27 @@ def test_opt_out_after_confirming_is_skipped_at_send_time(sender, sms_outbox, co
     assert skipped.status == Delivery.Status.FAILED
     assert skipped.error_code == "not_allowed"
     assert broadcasting.progress(broadcast)["skipped"] == 1
+
+
+def test_suppressed_numbers_are_left_out_and_skipped_at_send_time(sender, sms_outbox, confirm):
+    from wagtail_grantee_sms import suppression
+
+    group = ContactGroupFactory()
+    kept, listed, listed_later = members(group, 3)
+    suppression.suppress(listed.phone)
+
+    assert broadcasting.recipient_summary([group]) == {
+        "included": 2,
+        "left_out": [("On the suppression list", 1)],
+    }
+    broadcast = broadcasting.create_broadcast("Rapat", [group])
+    broadcasting.confirm_broadcast(broadcast, sender)  # frozen; the chunks wait for the commit
+    assert sorted(broadcast.deliveries.values_list("contact_id", flat=True)) == sorted(
+        [kept.pk, listed_later.pk]
+    )
+    suppression.suppress(listed_later.phone)  # e.g. an opt-out keyword after confirming
+
+    broadcasting.queue_chunks(broadcast.pk)
+
+    assert sent_to() == [kept.phone]
+    assert broadcast.deliveries.get(contact=listed_later).error_code == "not_allowed"

@@ -55,8 +55,8 @@ def test_each_bad_row_is_reported_with_its_row_number_and_reason():
 
     reasons = {error.row: error.reason for error in plan.errors}
     assert sorted(reasons) == [3, 4, 5, 7, 8]
-    assert "not a valid phone number" in reasons[3]
-    assert "not a mobile number" in reasons[4]
+    assert reasons[3] == "Missing or not a valid phone number."
+    assert reasons[4] == "Not a mobile number: it cannot receive SMS."
     assert reasons[5] == "Same number as row 2 of the file."
     assert reasons[7] == "Already a contact."
     assert reasons[8] == "The name is missing."
@@ -66,7 +66,7 @@ def test_each_bad_row_is_reported_with_its_row_number_and_reason():
 def test_valid_rows_are_imported_unverified_with_their_groups_and_language():
     ContactFactory(name="Fitri", phone="+6281399990000")
 
-    result = importing.run_import(plan_for(CSV_WITH_PROBLEMS.encode()))
+    result = importing.run_import(plan_for(CSV_WITH_PROBLEMS.encode()), create_groups=True)
 
     assert (result.created, result.updated) == (2, 0)
     eko = Contact.objects.get(phone="+6285711112222")
@@ -79,28 +79,55 @@ def test_valid_rows_are_imported_unverified_with_their_groups_and_language():
 def test_existing_contacts_are_updated_only_when_asked():
     fitri = ContactFactory(name="Fitri Old", phone="+6281399990000")
 
-    importing.run_import(plan_for(CSV_WITH_PROBLEMS.encode()))
+    importing.run_import(plan_for(CSV_WITH_PROBLEMS.encode()), create_groups=True)
     fitri.refresh_from_db()
     assert fitri.name == "Fitri Old"
 
     before = fitri.updated_at
-    result = importing.run_import(plan_for(CSV_WITH_PROBLEMS.encode(), update_existing=True))
+    result = importing.run_import(
+        plan_for(CSV_WITH_PROBLEMS.encode(), update_existing=True), create_groups=True
+    )
     fitri.refresh_from_db()
     assert fitri.name == "Fitri"
     assert fitri.updated_at > before
     assert result.updated == 3  # Fitri, and Ani and Eko from the first import
 
 
-def test_consent_by_sms_keyword_proves_the_number_so_contacts_arrive_verified():
+def test_consent_by_sms_keyword_alone_does_not_make_contacts_verified():
     importing.run_import(
         plan_for(b"name,phone\nAni,081234567890\n"),
         consent_source=Contact.ConsentSource.SMS_KEYWORD,
+        user=UserFactory(permissions=["add_contact"]),
+    )
+
+    contact = Contact.objects.get()
+    assert contact.status == Contact.Status.UNVERIFIED
+    assert contact.consent_source == Contact.ConsentSource.SMS_KEYWORD
+    assert contact.consent_given_at is not None
+
+
+def test_importing_as_verified_needs_the_verify_contact_permission():
+    with pytest.raises(importing.ImportNotAllowed):
+        importing.run_import(
+            plan_for(b"name,phone\nAni,081234567890\n"),
+            verified=True,
+            user=UserFactory(permissions=["add_contact"]),
+        )
+    assert not Contact.objects.exists()
+
+    verifier = UserFactory(permissions=["add_contact", "verify_contact"])
+    importing.run_import(
+        plan_for(b"name,phone\nAni,081234567890\n"),
+        consent_source=Contact.ConsentSource.SMS_KEYWORD,
+        verified=True,
+        user=verifier,
     )
 
     contact = Contact.objects.get()
     assert contact.status == Contact.Status.VERIFIED
     entry = ModelLogEntry.objects.for_instance(contact).get()
     assert entry.action == "wagtail_grantee_sms.imported"
+    assert entry.user == verifier
     assert entry.data["reason"] == "sms_keyword"
 
 
@@ -164,7 +191,7 @@ def admin_url(name, **kwargs):
 
 @pytest.fixture
 def importer(client):
-    user = UserFactory(permissions=["add_contact", "change_contact"])
+    user = UserFactory(permissions=["add_contact", "change_contact", "view_full_phone"])
     client.force_login(user)
     return client
 
@@ -195,7 +222,15 @@ def test_upload_guesses_the_columns_then_preview_lists_errors_then_import(import
     assert "Same number as row 2 of the file." in content
     assert not Contact.objects.filter(name="Ani Lubis").exists()  # nothing written yet
 
-    done = importer.post(mapping_url, mapping_form(action="import", group=group.pk))
+    assert "Donatur, Relawan" in content  # the groups the import would create
+    refused = importer.post(mapping_url, mapping_form(action="import", group=group.pk))
+    assert refused.status_code == 200
+    assert "Confirm to create them" in refused.content.decode()
+    assert not Contact.objects.filter(name="Ani Lubis").exists()
+
+    done = importer.post(
+        mapping_url, mapping_form(action="import", group=group.pk, create_groups="on")
+    )
     assert done.status_code == 302
     assert set(group.contacts.values_list("name", flat=True)) == {"Ani Lubis", "Eko"}
     ani = Contact.objects.get(name="Ani Lubis")
@@ -238,7 +273,7 @@ def test_command_dry_run_reports_rows_and_imports_nothing(tmp_path):
 
     call_command("import_contacts", path, "--dry-run", stdout=out)
 
-    assert "Row 3:" in out.getvalue()
+    assert "Row 3 (Budi, **345): Missing or not a valid phone number." in out.getvalue()
     assert "Dry run: 3 new, 0 to update, 4 rows skipped" in out.getvalue()
     assert not Contact.objects.exists()
 
@@ -248,8 +283,38 @@ def test_command_imports_into_a_group_with_a_consent_source(tmp_path):
     path.write_text(CSV_WITH_PROBLEMS)
 
     call_command("import_contacts", path, "--group", "Relawan 2012", "--consent", "in_person",
-                 stdout=io.StringIO())  # fmt: skip
+                 "--create-groups", stdout=io.StringIO())  # fmt: skip
 
     group = ContactGroup.objects.get(name="Relawan 2012")
     assert group.contacts.count() == 3
     assert set(Contact.objects.values_list("consent_source", flat=True)) == {"in_person"}
+
+
+def test_command_refuses_to_create_unknown_groups_unless_asked(tmp_path):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "kontak.csv"
+    path.write_text("nama,no hp,grup\nAni,0812 3456 7890,Relawan\n")
+
+    with pytest.raises(CommandError, match="groups that do not exist yet: Relawan"):
+        call_command("import_contacts", path, stdout=io.StringIO())
+    assert not Contact.objects.exists()
+
+
+def test_command_imports_verified_only_with_the_verified_flag(tmp_path):
+    path = tmp_path / "kontak.csv"
+    path.write_text("nama,no hp\nAni,0812 3456 7890\n")
+
+    call_command("import_contacts", path, "--consent", "sms_keyword", stdout=io.StringIO())
+    assert Contact.objects.get().status == Contact.Status.UNVERIFIED
+
+    Contact.objects.all().delete()
+    call_command("import_contacts", path, "--consent", "sms_keyword", "--verified",
+                 stdout=io.StringIO())  # fmt: skip
+    assert Contact.objects.get().status == Contact.Status.VERIFIED
+
+
+def test_an_import_without_a_consent_source_is_refused():
+    with pytest.raises(importing.ImportNotAllowed, match="consent"):
+        importing.run_import(plan_for(b"name,phone\nAni,081234567890\n"), consent_source="")
+    assert not Contact.objects.exists()

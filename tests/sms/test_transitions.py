@@ -8,7 +8,12 @@ pytestmark = pytest.mark.django_db
 
 
 def make_contact(status):
-    return Contact.objects.create(name="Ani", phone="+6281234567890", status=status)
+    return Contact.objects.create(
+        name="Ani",
+        phone="+6281234567890",
+        status=status,
+        consent_source=Contact.ConsentSource.PAPER_FORM,
+    )
 
 
 def test_opting_out_is_logged_with_its_reason():

@@ -113,6 +113,7 @@ def record_demo_history(contact):
 
 
 def load_signup_page(group, log):
+    """The public sign-up at /sms/, linked in the site's navigation (shown in menus)."""
     site = Site.objects.filter(is_default_site=True).first()
     if site is None or SignupPage.objects.exists():
         return
@@ -127,6 +128,7 @@ def load_signup_page(group, log):
             ),
             thank_you_text="<p>Terima kasih atas dukungan Anda!</p>",
             group=group,
+            show_in_menus=True,
         )
     )
     log("Sign-up page: /sms/ created.")

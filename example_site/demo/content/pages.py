@@ -10,8 +10,10 @@ import re
 import textwrap
 from io import BytesIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import swapper
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.files.images import ImageFile
 from django.utils import timezone
@@ -205,16 +207,32 @@ def ensure_home():
 
 
 def make_default_site_root(home):
+    """Serve ``home`` at the address where the demo answers (``WAGTAILADMIN_BASE_URL``).
+
+    Feed links, canonical links and autodiscovery are built from the Site's hostname and
+    port, so they must be where the demo runs (``make demo`` passes its HOST and PORT).
+    """
+    hostname, port = demo_address()
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         Site.objects.create(
-            hostname="localhost", root_page=home, is_default_site=True, site_name=HOME["title"]
+            hostname=hostname,
+            port=port,
+            root_page=home,
+            is_default_site=True,
+            site_name=HOME["title"],
         )
-    elif site.root_page_id != home.pk:
-        welcome = site.root_page
-        site.root_page, site.site_name = home, HOME["title"]
-        site.save()
+        return
+    welcome = site.root_page if site.root_page_id != home.pk else None
+    site.hostname, site.port, site.root_page, site.site_name = hostname, port, home, HOME["title"]
+    site.save()
+    if welcome:
         remove_welcome_page(welcome)
+
+
+def demo_address():
+    address = urlsplit(settings.WAGTAILADMIN_BASE_URL)
+    return address.hostname, address.port or (443 if address.scheme == "https" else 80)
 
 
 def remove_welcome_page(page):

@@ -1,43 +1,106 @@
-"""One feed: the posts it carries, its validators and its rendered document."""
+"""One feed: what it carries, its validators and its rendered document.
+
+:class:`BaseFeed` is the machinery every feed of the suite shares (validators for ETag and
+Last-Modified, the channel, the document in each format); a subclass says what its items are
+and what they depend on. :class:`Feed` is the feed of a page's posts (sections and grantee
+homes); a page whose items are something else (an aggregator's entries) subclasses
+:class:`BaseFeed` and names its class in ``feed_class``
+(:class:`~wagtail_grantee.feeds.FeedRoutesMixin`).
+"""
 
 import hashlib
-import mimetypes
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from urllib.parse import urljoin
 
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Max, Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import translation
-from django.utils.feedgenerator import Enclosure
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 from taggit.models import Tag
-from wagtail.images import get_image_model
-from wagtail.images.models import Filter
 
 from ..conf import get_setting
 from . import caching
-from .content import clean_html, render_bodies, xml_safe
-from .generators import FEED_CLASSES, FeedImage
+from .content import xml_safe
+from .generators import FEED_CLASSES
+from .items import FeedItem, post_items
+
+__all__ = ["BaseFeed", "Feed", "FeedItem", "FeedState", "feed_title", "write_feed"]
 
 
-class Feed:
-    """The ``feed_format`` feed of ``page``'s posts, all of them or those of a tag or category.
+@dataclass
+class FeedState:
+    """What a feed's content depends on, read without rendering it (one query, ideally).
 
-    ``page`` is a :class:`~wagtail_grantee.feeds.FeedRoutesMixin` page; an unknown tag or
-    category raises ``Http404``, as the page's HTML lists do.
+    ``fingerprint``: values that change whenever the items change (newest change, count...);
+    ``changed_at``: when the items last changed, as far as the data says; ``valid_until``:
+    the next moment the items will change by themselves (a post's expiry), or ``None``.
     """
 
-    def __init__(self, page, feed_format, *, tag=None, category=None):
+    fingerprint: tuple = ()
+    changed_at: list[datetime] = field(default_factory=list)
+    valid_until: datetime | None = None
+
+
+def write_feed(
+    feed_format,
+    items,
+    *,
+    title,
+    link,
+    description,
+    language,
+    author_name,
+    author_link,
+    feed_url,
+    updated=None,
+    hub=None,
+):
+    """The document of ``items`` (:class:`FeedItem`\\ s) in ``feed_format`` (``rss``, ``atom``,
+    ``json``), as UTF-8 bytes."""
+    feed = FEED_CLASSES[feed_format](
+        title=xml_safe(title),
+        link=link,
+        description=xml_safe(description),
+        language=language,
+        author_name=xml_safe(author_name),
+        author_link=author_link,
+        feed_url=feed_url,
+        hub=hub,
+        updated=updated,
+    )
+    for item in items:
+        feed.add_item(**item.as_generator_kwargs())
+    return feed.writeString("utf-8").encode()
+
+
+class BaseFeed:
+    """The ``feed_format`` feed of ``page`` (a :class:`~wagtail_grantee.feeds.FeedRoutesMixin`
+    page). A subclass provides :meth:`get_items` and :meth:`get_state`, and may change
+    :meth:`title` and :meth:`url`."""
+
+    def __init__(self, page, feed_format):
         if feed_format not in FEED_CLASSES:
             raise Http404
         self.page = page
         self.feed_format = feed_format
-        self.tag_slug = tag
-        self.category_slug = category
-        self.tag = get_object_or_404(Tag, slug=tag) if tag else None
-        self.category = get_object_or_404(_category_model(), slug=category) if category else None
+
+    def get_items(self, request):
+        """The feed's items, newest first, at most :attr:`item_count`: ``[FeedItem]``."""
+        raise NotImplementedError
+
+    def get_state(self):
+        """A :class:`FeedState` of the items, read without rendering them."""
+        raise NotImplementedError
+
+    def title(self):
+        return feed_title(self.page)
+
+    def url(self, request=None):
+        """The feed's absolute address."""
+        return self.page.feed_url(self.feed_format, request=request, full=True)
 
     @property
     def content_type(self):
@@ -53,62 +116,101 @@ class Feed:
             return self.page.feed_full_content
         return get_setting("FEED_FULL_CONTENT")
 
+    def fingerprint(self):
+        """What, besides the items' state, the document depends on."""
+        return (
+            type(self).__qualname__,
+            self.page.pk,
+            self.page.last_published_at,
+            self.feed_format,
+            self.item_count,
+            self.full_content,
+            get_setting("FEED_IMAGE_FILTER"),
+            get_setting("WEBSUB_HUB"),
+        )
+
+    @cached_property
+    def state(self):
+        return self.get_state()
+
+    def validators(self, request):
+        """``(etag, last_modified)`` from the items' state and the page's cache version."""
+        version = caching.get_feed_version(self.page)
+        parts = (*self.fingerprint(), request.get_host(), version, *self.state.fingerprint)
+        etag = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
+        changes = [self.page.last_published_at, *self.state.changed_at]
+        last_modified = max(
+            [int(moment.timestamp()) for moment in changes if moment] + [int(version)]
+        )
+        return etag, last_modified
+
+    @property
+    def valid_until(self):
+        """When the feed changes by itself next (a post expires), or ``None``."""
+        return self.state.valid_until
+
+    @cached_property
+    def author(self):
+        """The page the channel names as its author: the grantee home, or the page itself."""
+        getter = getattr(self.page, "get_grantee_home", None)
+        return (getter() if getter else None) or self.page
+
+    def render(self, request):
+        """The feed document as bytes (UTF-8), in the page's language."""
+        author = self.author
+        language = self.page.locale.language_code
+        with translation.override(language):
+            return write_feed(
+                self.feed_format,
+                self.get_items(request),
+                title=self.title(),
+                link=self.page.get_full_url(request),
+                description=self.page.get_meta_description() or self.page.title,
+                language=language,
+                author_name=author.title,
+                author_link=author.get_full_url(request),
+                feed_url=self.url(request),
+                updated=self.page.last_published_at,
+                hub=get_setting("WEBSUB_HUB"),
+            )
+
+
+class Feed(BaseFeed):
+    """The ``feed_format`` feed of ``page``'s posts, all of them or those of a tag or category.
+
+    ``page`` provides ``get_posts(tag=None, category=None)``; an unknown tag or category
+    raises ``Http404``, as the page's HTML lists do.
+    """
+
+    def __init__(self, page, feed_format, *, tag=None, category=None):
+        super().__init__(page, feed_format)
+        self.tag_slug = tag
+        self.category_slug = category
+        self.tag = get_object_or_404(Tag, slug=tag) if tag else None
+        self.category = get_object_or_404(_category_model(), slug=category) if category else None
+
     @cached_property
     def posts(self):
         """The posts the feed may carry (``get_posts`` leaves out drafts, private and expired
         posts and those of other sites)."""
         return self.page.get_posts(tag=self.tag_slug, category=self.category_slug)
 
-    def validators(self, request):
-        """``(etag, last_modified)`` from one aggregate query and the page's cache version."""
-        stats = self.posts.aggregate(latest=Max("last_published_at"), count=Count("pk"))
-        version = caching.get_feed_version(self.page)
-        fingerprint = "|".join(
-            str(part)
-            for part in (
-                self.page.pk,
-                self.page.last_published_at,
-                self.feed_format,
-                self.tag_slug,
-                self.category_slug,
-                request.get_host(),
-                stats["latest"],
-                stats["count"],
-                version,
-                self.item_count,
-                self.full_content,
-                get_setting("FEED_IMAGE_FILTER"),
-                get_setting("WEBSUB_HUB"),
-            )
-        )
-        etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-        changes = [self.page.last_published_at, stats["latest"]]
-        last_modified = max(
-            [int(moment.timestamp()) for moment in changes if moment] + [int(version)]
-        )
-        return etag, last_modified
+    def fingerprint(self):
+        return (*super().fingerprint(), self.tag_slug, self.category_slug)
 
-    def render(self, request):
-        """The feed document as bytes (UTF-8)."""
-        home = self.page.get_grantee_home() or self.page
-        language = self.page.locale.language_code
-        with translation.override(language):
-            feed = FEED_CLASSES[self.feed_format](
-                title=xml_safe(self.title()),
-                link=self.page.get_full_url(request),
-                description=xml_safe(self.page.get_meta_description() or self.page.title),
-                language=language,
-                author_name=xml_safe(home.title),
-                author_link=home.get_full_url(request),
-                feed_url=self.url(request),
-                hub=get_setting("WEBSUB_HUB"),
-                updated=self.page.last_published_at,
-            )
-            self._add_items(feed, request, default_author=home.title)
-        return feed.writeString("utf-8").encode()
+    def get_state(self):
+        # One aggregate: a publication changes the newest date, an unpublication or an expiry
+        # the count; the next expiry is when a remembered answer must be checked again.
+        stats = self.posts.aggregate(
+            latest=Max("last_published_at"), count=Count("pk"), next_expiry=Min("expire_at")
+        )
+        return FeedState(
+            fingerprint=(stats["latest"], stats["count"]),
+            changed_at=[stats["latest"]],
+            valid_until=stats["next_expiry"],
+        )
 
     def url(self, request=None):
-        """The feed's absolute address."""
         return self.page.feed_url(
             self.feed_format,
             tag=self.tag_slug,
@@ -120,66 +222,13 @@ class Feed:
     def title(self):
         return feed_title(self.page, tag=self.tag, category=self.category)
 
-    def _items_queryset(self):
-        image_filter = get_setting("FEED_IMAGE_FILTER")
-        renditions = (
-            get_image_model().get_rendition_model().objects.filter(filter_spec=image_filter)
-        )
-        return self.posts.prefetch_related(
-            "tags",
-            "categories",
-            Prefetch("lead_image__renditions", queryset=renditions),
-        )[: self.item_count]
-
-    def _add_items(self, feed, request, default_author):
-        posts = list(self._items_queryset())
-        base_url = urljoin(self.page.get_full_url(request), "/")
-        bodies = render_bodies(posts, {"request": request}) if self.full_content else {}
-        # One Filter for all lead images: parsing its operations again for each is costly.
-        image_filter = Filter(spec=get_setting("FEED_IMAGE_FILTER"))
-        for post in posts:
-            summary = xml_safe(post.summary)
-            image = self._feed_image(post, base_url, image_filter)
-            updated = post.last_published_at or post.date
-            feed.add_item(
-                title=xml_safe(post.title),
-                link=post.get_full_url(request),
-                description=escape(summary) if summary else None,
-                summary=summary or None,
-                unique_id=f"urn:uuid:{post.guid}",
-                unique_id_is_permalink=False,
-                pubdate=post.date or updated,
-                updateddate=updated,
-                author_name=xml_safe(", ".join(post.author_names) or default_author),
-                categories=list(
-                    dict.fromkeys(
-                        xml_safe(name)
-                        for name in [tag.name for tag in post.tags.all()]
-                        + [category.name for category in post.categories.all()]
-                    )
-                ),
-                enclosures=[Enclosure(image.url, str(image.length), image.mime_type)]
-                if image
-                else None,
-                image=image,
-                content_html=clean_html(bodies[post.pk], base_url) if post.pk in bodies else None,
-            )
-
-    @staticmethod
-    def _feed_image(post, base_url, image_filter):
-        if post.lead_image is None:
-            return None
-        rendition = post.lead_image.get_rendition(image_filter)
-        try:
-            length = rendition.file.size
-        except OSError:  # the file is gone from storage; the feed still names the image
-            length = 0
-        return FeedImage(
-            url=urljoin(base_url, rendition.url),
-            mime_type=mimetypes.guess_type(rendition.file.name)[0] or "image/jpeg",
-            length=length,
-            width=rendition.width,
-            height=rendition.height,
+    def get_items(self, request):
+        return post_items(
+            self.posts[: self.item_count],
+            request,
+            base_url=urljoin(self.page.get_full_url(request), "/"),
+            full_content=self.full_content,
+            default_author=self.author.title,
         )
 
 

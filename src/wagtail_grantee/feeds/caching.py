@@ -10,11 +10,14 @@ ancestors need no query to find them.
 
 With :class:`~wagtail_grantee.feeds.middleware.FeedCacheMiddleware`, a public feed is also
 remembered by its address, so a repeated request is answered before Wagtail routes it. Those
-entries hold while the site-wide generation they were made in lasts: any publish, unpublish,
-move, deletion or privacy change anywhere starts a new one.
+entries hold while the site-wide generation they were made in lasts (any publish, unpublish,
+move, deletion or privacy change anywhere starts a new one), and never past the moment the
+feed changes by itself: the earliest expiry of the posts it may carry (a scheduled
+publication is a publish, and starts a new generation when ``publish_scheduled`` runs it).
 """
 
 import hashlib
+import math
 import time
 
 import swapper
@@ -62,8 +65,16 @@ def _address_key(request):
     return f"{KEY_PREFIX}:address:{hashlib.sha256(address.encode()).hexdigest()}"
 
 
-def remember_address(request, etag, last_modified, content_type):
-    """Note which feed (by ETag) the address of ``request`` serves, in this generation."""
+def remember_address(request, etag, last_modified, content_type, valid_until=None):
+    """Note which feed (by ETag) the address of ``request`` serves, in this generation, and
+    until ``valid_until`` (an aware datetime) when given."""
+    timeout = get_setting("FEED_CACHE_TIMEOUT")
+    until = valid_until.timestamp() if valid_until else None
+    if until is not None:
+        remaining = until - time.time()
+        if remaining <= 0:
+            return
+        timeout = math.ceil(remaining) if timeout is None else min(timeout, math.ceil(remaining))
     generation = cache.get_or_set(GENERATION_KEY, time.time, timeout=None)
     cache.set(
         _address_key(request),
@@ -72,8 +83,9 @@ def remember_address(request, etag, last_modified, content_type):
             "last_modified": last_modified,
             "content_type": content_type,
             "generation": generation,
+            "valid_until": until,
         },
-        timeout=get_setting("FEED_CACHE_TIMEOUT"),
+        timeout=timeout,
     )
 
 
@@ -84,4 +96,6 @@ def recall_address(request):
     entry = found.get(key)
     if entry is None or entry["generation"] != found.get(GENERATION_KEY):
         return None
+    if entry.get("valid_until") is not None and time.time() >= entry["valid_until"]:
+        return None  # a post expired since: the feed is not the same any more
     return entry

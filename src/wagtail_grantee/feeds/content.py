@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from wagtail.blocks import StructValue
 from wagtail.embeds.blocks import EmbedBlock
 from wagtail.images.models import AbstractImage
-from wagtail.rich_text import RichText, expand_db_html
+from wagtail.rich_text import RichText, get_rewriter
 
 # Characters XML 1.0 forbids; they come in with pasted or imported text.
 XML_INVALID_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -30,9 +30,6 @@ ALLOWED_ATTRIBUTES = nh3.ALLOWED_ATTRIBUTES | {
     "picture": set(),
 }
 ALLOWED_TAGS = nh3.ALLOWED_TAGS | {"picture", "source"}
-# Rich text sources are expanded together and split again at this marker (an HTML comment
-# survives link expansion untouched and cannot occur in a source, which has no comments).
-SOURCE_SEPARATOR = "<!--grantee-feed-source-->"
 
 
 def xml_safe(text):
@@ -112,13 +109,46 @@ def _prefetch_renditions(values):
 
 
 def _expand_rich_text(values):
-    """Expand every rich text's links (pages, documents) in one pass over all sources."""
+    """Expand every rich text's links and embeds (pages, documents, images) in one pass."""
     rich_texts = [leaf for value in values for leaf in _leaves(value) if isinstance(leaf, RichText)]
-    if not rich_texts:
-        return
-    expanded = expand_db_html(SOURCE_SEPARATOR.join(text.source for text in rich_texts))
-    for rich_text, html in zip(rich_texts, expanded.split(SOURCE_SEPARATOR), strict=True):
+    for rich_text, html in zip(
+        rich_texts, expand_db_html_many([text.source for text in rich_texts]), strict=True
+    ):
         rich_text.source = html  # has no link left to expand when the block renders it
+
+
+def expand_db_html_many(sources):
+    """``expand_db_html`` of each of ``sources``, with one lookup per link or embed type for
+    all of them (not one per source).
+
+    Each source is rewritten on its own, so nothing a source contains can shift the others: no
+    text is joined and split again, so there is no marker for content to forge.
+    """
+    sources = list(sources)
+    for rewriter in get_rewriter().rewriters:  # links, then embeds, as expand_db_html does
+        matches = [rewriter.extract_tags(source) for source in sources]
+        for tag_type in dict.fromkeys(tag_type for found in matches for tag_type in found):
+            tags = [tag for found in matches for tag in found.get(tag_type, [])]
+            replacements = rewriter.get_tag_replacements(tag_type, [tag.attrs for tag in tags])
+            # No replacements at all: the tags of that type stay as they are.
+            for tag, replacement in zip(tags, replacements, strict=False):
+                tag.replacement = replacement
+        sources = [
+            _replace_tags(source, found) for source, found in zip(sources, matches, strict=True)
+        ]
+    return sources
+
+
+def _replace_tags(source, matches_by_type):
+    tags = sorted(
+        (tag for found in matches_by_type.values() for tag in found if tag.replacement is not None),
+        key=lambda tag: tag.start,
+    )
+    parts, position = [], 0
+    for tag in tags:
+        parts += [source[position : tag.start], tag.replacement]
+        position = tag.end
+    return "".join([*parts, source[position:]])
 
 
 def _render_block(block, value, context):

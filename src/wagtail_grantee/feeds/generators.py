@@ -8,6 +8,8 @@ format (``wagtail_grantee.feeds.building``). Extra item keywords used here:
 - ``image``: the lead image as a :class:`FeedImage` (RSS/Atom ``media:content``, JSON
   ``image``); its enclosure is passed in ``enclosures`` as usual.
 - ``summary``: the summary as plain text (JSON ``summary``; ``description`` is its HTML).
+- ``author_names``: the item's authors, one element each (RSS ``dc:creator``, Atom ``author``,
+  JSON ``authors``); a plain ``author_name`` is taken as a single name.
 
 Extra channel keywords: ``hub`` (a WebSub hub URL) and ``updated`` (when the channel itself
 last changed; ``lastBuildDate`` and Atom ``updated`` are the newest of it and the items' dates).
@@ -43,7 +45,14 @@ class FeedImage:
         }
 
 
-class StableDateMixin:
+class FeedMixin:
+    """What the three generators share: one author element per name, and stable dates."""
+
+    def add_item(self, *, author_name=None, author_names=(), **kwargs):
+        names = list(author_names) or ([author_name] if author_name else [])
+        # Django's generators write one element for ``author_name``; ours write one per name.
+        super().add_item(author_name=None, author_names=names, **kwargs)
+
     def latest_post_date(self):
         # The newest of the items' dates and the channel's own ``updated``: derived from the
         # content, so two renderings of the same content are the same document. (Django's
@@ -56,7 +65,7 @@ class StableDateMixin:
         return max(dates) if dates else super().latest_post_date()
 
 
-class RssFeed(StableDateMixin, Rss201rev2Feed):
+class RssFeed(FeedMixin, Rss201rev2Feed):
     def rss_attributes(self):
         return super().rss_attributes() | {
             "xmlns:content": CONTENT_NS,
@@ -73,13 +82,15 @@ class RssFeed(StableDateMixin, Rss201rev2Feed):
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
+        for name in item["author_names"]:
+            handler.addQuickElement("dc:creator", name)
         if item.get("content_html"):
             handler.addQuickElement("content:encoded", item["content_html"])
         if item.get("image"):
             handler.addQuickElement("media:content", None, item["image"].media_attributes)
 
 
-class AtomFeed(StableDateMixin, Atom1Feed):
+class AtomFeed(FeedMixin, Atom1Feed):
     def root_attributes(self):
         return super().root_attributes() | {"xmlns:media": MEDIA_NS}
 
@@ -90,13 +101,17 @@ class AtomFeed(StableDateMixin, Atom1Feed):
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
+        for name in item["author_names"]:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            handler.endElement("author")
         if item.get("content_html"):
             handler.addQuickElement("content", item["content_html"], {"type": "html"})
         if item.get("image"):
             handler.addQuickElement("media:content", None, item["image"].media_attributes)
 
 
-class JsonFeed(StableDateMixin, SyndicationFeed):
+class JsonFeed(FeedMixin, SyndicationFeed):
     """JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
 
     content_type = "application/feed+json; charset=utf-8"
@@ -133,7 +148,7 @@ class JsonFeed(StableDateMixin, SyndicationFeed):
                 "image": image.url if image else None,
                 "date_published": item["pubdate"] and rfc3339_date(item["pubdate"]),
                 "date_modified": item["updateddate"] and rfc3339_date(item["updateddate"]),
-                "authors": [{"name": item["author_name"]}] if item["author_name"] else None,
+                "authors": [{"name": name} for name in item["author_names"]] or None,
                 "tags": list(item["categories"]) or None,
                 "attachments": [
                     {

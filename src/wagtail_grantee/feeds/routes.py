@@ -6,6 +6,7 @@ from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 
 from . import views
+from .building import Feed
 
 # URL suffix of each format after ``feed/``; RSS is the feed a plain ``feed/`` serves.
 FORMAT_SUFFIXES = {"rss": "", "atom": "atom/", "json": "json/"}
@@ -39,7 +40,13 @@ class FeedRoutesMixin(RoutablePageMixin, models.Model):
 
     The page class provides ``get_posts(tag=None, category=None)`` (live, public posts under
     it, newest first). Links are built with ``page.url + page.reverse_subpage("feed")``.
+
+    A page whose feeds carry something else than posts sets ``feed_class`` to its own
+    subclass of :class:`~wagtail_grantee.feeds.building.BaseFeed` (or overrides
+    :meth:`get_feed`); validators, caching, 304s and the three formats come with it.
     """
+
+    feed_class = Feed
 
     feed_items = models.PositiveSmallIntegerField(
         _("items in feeds"),
@@ -63,6 +70,10 @@ class FeedRoutesMixin(RoutablePageMixin, models.Model):
 
     class Meta:
         abstract = True
+
+    def get_feed(self, feed_format, *, tag=None, category=None):
+        """The feed this page serves at one of its feed routes."""
+        return self.feed_class(self, feed_format, tag=tag, category=category)
 
     @feed_routes("rss")
     def rss_feed(self, request, tag=None, category=None):

@@ -5,12 +5,17 @@ from django.utils.cache import get_conditional_response, quote_etag
 from django.utils.http import http_date
 
 from . import caching
-from .building import Feed
 
 
 def serve_feed(request, page, feed_format, tag=None, category=None):
-    """Answer from the validators (304), the cache, or by rendering, in that order."""
-    feed = Feed(page, feed_format, tag=tag, category=category)
+    """Answer with ``page``'s feed in ``feed_format`` (of a tag or category)."""
+    return serve(request, page.get_feed(feed_format, tag=tag, category=category))
+
+
+def serve(request, feed):
+    """Answer with ``feed`` (a :class:`~wagtail_grantee.feeds.building.BaseFeed`): from the
+    validators (304), the cache, or by rendering, in that order."""
+    page = feed.page
     etag, last_modified = feed.validators(request)
     response = conditional_response(request, etag, last_modified)
     if response is not None:
@@ -23,7 +28,9 @@ def serve_feed(request, page, feed_format, tag=None, category=None):
     # cost every request a privacy check (two queries) and a cache write for nothing.
     remember = getattr(request, "remember_feed_address", False)
     if remember and not page.get_view_restrictions():  # what anyone may read, anyone may get
-        caching.remember_address(request, etag, last_modified, feed.content_type)
+        caching.remember_address(
+            request, etag, last_modified, feed.content_type, valid_until=feed.valid_until
+        )
     return feed_response(content, feed.content_type, etag, last_modified)
 
 

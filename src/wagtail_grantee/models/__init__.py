@@ -1,4 +1,14 @@
+from ..aggregator.models import AggregatorPage, FeedEntry, FeedSource
 from .pages import GranteeHomePage, PostPage, PostPageTag, SectionPage
 from .snippets import Category
 
-__all__ = ["Category", "GranteeHomePage", "PostPage", "PostPageTag", "SectionPage"]
+__all__ = [
+    "AggregatorPage",
+    "Category",
+    "FeedEntry",
+    "FeedSource",
+    "GranteeHomePage",
+    "PostPage",
+    "PostPageTag",
+    "SectionPage",
+]

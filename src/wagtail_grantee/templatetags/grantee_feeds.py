@@ -1,7 +1,11 @@
-"""Feed autodiscovery: ``{% load grantee_feeds %}{% feed_links page %}`` in a page's ``<head>``.
+"""Feed links of grantee pages: ``{% load grantee_feeds %}``.
 
-It names the feeds that carry the page: a post's section and grantee home feeds, a section's
-own and its home's; on a list by tag or category, that tag's or category's feeds first.
+``{% feed_links page %}`` in a page's ``<head>`` (autodiscovery) names the feeds that carry
+the page: a post's section and grantee home feeds, a section's own and its home's; on a list by
+tag or category, that tag's or category's feeds first.
+
+``{% follow_feed page %}`` shows visitors a "Follow by RSS" link to the page's own feed (a
+post's: its section's), with a short word on what RSS is for people who have never used it.
 """
 
 import swapper
@@ -12,6 +16,7 @@ from django.utils.translation import gettext as _
 from ..feeds.building import feed_title
 from ..feeds.discovery import feed_pages_for, media_type
 from ..feeds.generators import FEED_CLASSES
+from ..feeds.routes import FeedRoutesMixin
 
 register = template.Library()
 
@@ -48,3 +53,19 @@ def feed_links(context, page):
         '<link rel="alternate" type="{}" title="{}" href="{}">',
         [link for link in links if link[2] is not None],  # None: no site serves the page
     )
+
+
+@register.inclusion_tag("wagtail_grantee/includes/follow_feed.html", takes_context=True)
+def follow_feed(context, page):
+    """A visible link to the RSS feed of ``page`` (a home or section; a post's section), or
+    nothing when no feed carries the page or no site serves it."""
+    if not isinstance(page, swapper.load_model("wagtailcore", "Page")):
+        return {}
+    if isinstance(page, FeedRoutesMixin):
+        feed_page = page
+    else:
+        feed_page = next(iter(feed_pages_for(page)), None)
+    if feed_page is None:
+        return {}
+    feed_url = feed_page.feed_url("rss", request=context.get("request"), full=True)
+    return {"feed_page": feed_page, "feed_url": feed_url} if feed_url else {}

@@ -2,19 +2,28 @@
 
 from urllib.parse import urlsplit
 
+import swapper
 from django import template
 
 from ..conf import get_setting
-from ..models import PostPage
+from ..models import GranteeHomePage, PostPage
 
 register = template.Library()
 
 
 @register.simple_tag
 def grantee_home(page):
-    """The grantee home that ``page`` belongs to (itself for a home), or ``None``."""
+    """The grantee home that ``page`` belongs to (itself for a home), or ``None``.
+
+    A page of another type under a grantee home (an SMS sign-up page, a form) belongs to it
+    too, so a template that extends the grantee base shows the home's header and footer.
+    """
     get_home = getattr(page, "get_grantee_home", None)
-    return get_home() if get_home else None
+    if get_home:
+        return get_home()
+    if isinstance(page, swapper.load_model("wagtailcore", "Page")):
+        return GranteeHomePage.objects.ancestor_of(page).live().last()
+    return None
 
 
 def canonical_url(page, request):

@@ -1,12 +1,31 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from .. import phones
 from ..conf import get_setting
+from .fields import PhoneNumberField
+from .suppression import is_suppressed, suppress
+
+
+class ContactNotVerifiable(Exception):
+    """A contact may not become verified; ``message`` says why, in words an editor reads."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class ConsentMissing(ContactNotVerifiable):
+    """No consent is recorded: record it (``Contact.record_consent``) before verifying."""
+
+
+class NumberSuppressed(ContactNotVerifiable):
+    """The number asked for no SMS; only the person's own opt-in keyword lifts that."""
 
 
 class ContactGroup(models.Model):
@@ -44,7 +63,7 @@ class Contact(models.Model):
         IMPORT = "import", _("Import")
 
     name = models.CharField(_("name"), max_length=255)
-    phone = models.CharField(
+    phone = PhoneNumberField(
         _("phone number"),
         max_length=32,
         unique=True,
@@ -102,14 +121,57 @@ class Contact(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        # The field normalises on save as well; done first here so the comparisons below see
+        # the stored spelling.
+        self.phone = type(self)._meta.get_field("phone").normalise(self.phone)
         saved_phone = getattr(self, "_saved_phone", None)
+        saved_status = getattr(self, "_saved_status", None)
         number_changed = saved_phone is not None and self.phone != saved_phone
+        status_changed = self._state.adding or self.status != saved_status
+        if self.status == self.Status.VERIFIED and (status_changed or number_changed):
+            self.check_verifiable()
         super().save(*args, **kwargs)
         self._saved_phone = self.phone
+        self._saved_status = self.status
+        if status_changed and self.status == self.Status.OPTED_OUT:
+            suppress(self.phone)
         if number_changed:
             from ..verification import number_changed as return_to_unverified
 
             return_to_unverified(self)
+
+    def check_verifiable(self):
+        """Raise ``ContactNotVerifiable`` unless this contact may become verified now.
+
+        Consent must be recorded, and the number must not be on the suppression list (the
+        person's opt-in keyword takes it off first). ``save()`` calls this whenever a contact
+        becomes verified, whatever the path.
+        """
+        if not self.consent_source:
+            raise ConsentMissing(
+                _("No consent is recorded for this contact: record how they agreed first.")
+            )
+        if is_suppressed(self.phone):
+            raise NumberSuppressed(
+                _(
+                    "This number asked not to receive SMS. It can only be verified again when "
+                    "the person sends an opt-in keyword (for example START) from it."
+                )
+            )
+
+    def record_consent(self, source, *, note="", by=None, at=None, save=True):
+        """Record how and when the person agreed to receive SMS (and who recorded it)."""
+        self.consent_source = source
+        self.consent_given_at = at or timezone.now()
+        self.consent_note = note or self.consent_note
+        self.consent_recorded_by = by or self.consent_recorded_by
+        if save and self.pk:
+            self.save(
+                update_fields=[
+                    "consent_source", "consent_given_at", "consent_note",
+                    "consent_recorded_by", "updated_at",
+                ]
+            )  # fmt: skip
 
     @classmethod
     def from_db(cls, db, field_names, values, **kwargs):
@@ -117,6 +179,7 @@ class Contact(models.Model):
         contact = super().from_db(db, field_names, values, **kwargs)
         # Remembered so that save() can tell when the number changed.
         contact._saved_phone = contact.__dict__.get("phone")
+        contact._saved_status = contact.__dict__.get("status")
         return contact
 
     def clean(self):

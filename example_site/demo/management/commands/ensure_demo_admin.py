@@ -7,6 +7,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 PASSWORD_FILE = Path(settings.BASE_DIR) / ".demo-admin-password"
+# Wagtail's account settings save the whole page, name included: without one, changing the
+# admin's language fails with "First Name: This field is required".
+NAME = {"first_name": "Admin", "last_name": "Bhinneka"}
 
 
 class Command(BaseCommand):
@@ -24,16 +27,21 @@ class Command(BaseCommand):
             if not password:
                 password = secrets.token_urlsafe(12)
                 PASSWORD_FILE.write_text(password + "\n")
-            User.objects.create_superuser(username, f"{username}@example.org", password)
+            User.objects.create_superuser(username, f"{username}@example.org", password, **NAME)
             self.stdout.write(f"Created the admin account {username!r}.")
-        elif password:
-            user.set_password(password)
-            user.save(update_fields=["password"])
-        elif PASSWORD_FILE.exists():
-            password = PASSWORD_FILE.read_text().strip()
+        else:
+            if not (user.first_name and user.last_name):  # made by an earlier `make demo`
+                for field, value in NAME.items():
+                    setattr(user, field, getattr(user, field) or value)
+            if password:
+                user.set_password(password)
+            elif PASSWORD_FILE.exists():
+                password = PASSWORD_FILE.read_text().strip()
+            user.save()
         shown = password or f"(unchanged; reset it with: manage.py changepassword {username})"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Log in at http://127.0.0.1:8000/admin/ as {username} with password {shown}"
+                f"Log in at {settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/admin/ as {username} "
+                f"with password {shown}"
             )
         )

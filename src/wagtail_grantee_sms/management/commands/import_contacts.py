@@ -27,10 +27,22 @@ class Command(BaseCommand):
             "--update", action="store_true", help="Update contacts that already exist."
         )
         parser.add_argument(
+            "--create-groups",
+            action="store_true",
+            help="Create the groups that the file names and that do not exist yet.",
+        )
+        parser.add_argument(
+            "--verified",
+            action="store_true",
+            help="Import the new contacts as verified: only when each of them proved the number "
+            "and agreed to receive SMS (for example by sending a keyword from it).",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="Check the rows, import nothing."
         )
 
-    def handle(self, *args, file, group, consent, update, dry_run, **options):
+    def handle(self, *args, file, group, consent, update, create_groups, verified, dry_run,
+               **options):  # fmt: skip
         try:
             with file.open("rb") as handle:
                 headers, rows = importing.read_table(handle, file.name)
@@ -46,17 +58,29 @@ class Command(BaseCommand):
             )
         plan = importing.plan_import(rows, mapping, update_existing=update)
         for error in plan.errors:
-            self.stdout.write(f"Row {error.row}: {error.reason}")
+            self.stdout.write(
+                f"Row {error.row} ({error.name}, {error.masked_phone}): {error.reason}"
+            )
         summary = (
             f"{len(plan.new)} new, {len(plan.updates)} to update, {len(plan.errors)} rows skipped"
         )
+        if plan.new_groups:
+            summary += f"; groups to create: {', '.join(plan.new_groups)}"
         if dry_run:
             self.stdout.write(f"Dry run: {summary}. Nothing imported.")
             return
         target_group = ContactGroup.objects.get_or_create(name=group)[0] if group else None
-        result = importing.run_import(
-            plan, consent_source=consent, group=target_group, note=f"Imported from {file.name}"
-        )
+        try:
+            result = importing.run_import(
+                plan,
+                consent_source=consent,
+                verified=verified,
+                create_groups=create_groups,
+                group=target_group,
+                note=f"Imported from {file.name}",
+            )
+        except importing.ImportNotAllowed as error:
+            raise CommandError(f"{error.message} (--create-groups)") from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"{result.created} contacts imported, {result.updated} updated, "

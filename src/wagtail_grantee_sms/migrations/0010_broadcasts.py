@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('wagtail_grantee_sms', '0008_unmatched_reports_late_answers_inbox_verified'),
+        ('wagtail_grantee_sms', '0009_phone_e164_suppression_list'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,136 @@
+"""Each post's feed item is rendered once per published version, and never shown when the post
+may not be."""
+
+from unittest import mock
+
+import feedparser
+import pytest
+from wagtail.models import PageViewRestriction
+
+from tests.grantee.factories import CategoryFactory, ImageFactory, PostPageFactory
+from tests.grantee.paths import feed_path
+from wagtail_grantee.feeds import items
+from wagtail_grantee.feeds.caching import bump_feed_versions
+
+pytestmark = pytest.mark.django_db
+
+
+def publish(page):
+    page.save_revision().publish()
+    page.refresh_from_db()
+    return page
+
+
+@pytest.fixture
+def rendered():
+    """The titles of the posts whose items are rendered (not taken from the cache)."""
+    titles = []
+    render_items = items._render_items
+
+    def recording(posts, *args, **kwargs):
+        titles.extend(post.title for post in posts)
+        return render_items(posts, *args, **kwargs)
+
+    with mock.patch.object(items, "_render_items", side_effect=recording):
+        yield titles
+
+
+def test_after_a_new_post_only_that_post_is_rendered(client, section, home, rendered):
+    for n in range(3):
+        publish(PostPageFactory(parent=section, title=f"Old {n}"))
+    client.get(feed_path(section))
+    rendered.clear()
+
+    publish(PostPageFactory(parent=section, title="New"))
+    for page in (section, home):
+        for name in ("feed", "feed-atom", "feed-json"):
+            assert b"New" in client.get(feed_path(page, name)).content
+
+    assert rendered == ["New"]  # once, for all formats and both feeds
+
+
+def test_an_edited_post_is_rendered_again(client, section, rendered):
+    post = publish(
+        PostPageFactory(parent=section, title="Rapat", body=[("paragraph", "<p>Lama</p>")])
+    )
+    assert b"Lama" in client.get(feed_path(section)).content
+
+    post.body = [("paragraph", "<p>Baru</p>")]
+    publish(post)
+    content = client.get(feed_path(section)).content
+
+    assert b"Baru" in content and b"Lama" not in content
+    assert rendered == ["Rapat", "Rapat"]
+
+
+@pytest.mark.parametrize("change", ["private", "unpublished", "draft"])
+def test_a_cached_item_never_shows_a_post_that_may_not_be_shown(client, section, change):
+    post = publish(PostPageFactory(parent=section, title="Rahasia"))
+    publish(PostPageFactory(parent=section, title="Terbuka"))
+    assert b"Rahasia" in client.get(feed_path(section, "feed-json")).content
+
+    if change == "private":
+        PageViewRestriction.objects.create(page=post, restriction_type="password", password="x")
+    elif change == "unpublished":
+        post.unpublish()
+    else:
+        post.title = "Rahasia (draft)"
+        post.save_revision()  # a draft: the feed keeps the published version
+    content = client.get(feed_path(section, "feed-json")).content
+
+    assert b"Terbuka" in content
+    assert (b"Rahasia" in content) is (change == "draft")
+    assert b"(draft)" not in content
+
+
+def test_renamed_tags_and_categories_show_without_a_new_version_of_the_post(client, section):
+    category = CategoryFactory(name="Laporan")
+    publish(PostPageFactory(parent=section, title="Kabar", tags=["pemilu"], categories=[category]))
+    client.get(feed_path(section))
+
+    category.name = "Laporan kegiatan"
+    category.save()
+    bump_feed_versions(section.path)  # as a category's new name does not change the feed's ETag
+    tags = [
+        tag.term for tag in feedparser.parse(client.get(feed_path(section)).content).entries[0].tags
+    ]
+
+    assert tags == ["pemilu", "Laporan kegiatan"]
+
+
+def test_a_lead_image_file_is_measured_once(client, section, settings):
+    image = ImageFactory()
+    for n in range(3):
+        publish(PostPageFactory(parent=section, title=f"Foto {n}", lead_image=image))
+    rendition_model = type(image).get_rendition_model()
+    with mock.patch.object(
+        rendition_model.file.field.attr_class,
+        "size",
+        new_callable=mock.PropertyMock,
+        return_value=4321,
+    ) as size:
+        first = client.get(feed_path(section)).content
+        settings.WAGTAIL_GRANTEE = {"FEED_FULL_CONTENT": False}  # every item rendered again
+        second = client.get(feed_path(section)).content
+
+    assert size.call_count == 1  # one rendition, read once, never per item or request
+    assert first.count(b'length="4321"') == 3
+    assert second.count(b'length="4321"') == 3
+
+
+def test_a_new_file_for_the_lead_image_shows_without_a_new_version_of_the_post(client, section):
+    image = ImageFactory()
+    publish(PostPageFactory(parent=section, title="Foto", lead_image=image))
+    before = parse_enclosure(client.get(feed_path(section)).content)
+
+    image.file = ImageFactory.build().file  # replaced in the image library, post untouched
+    image.save()
+    image.renditions.all().delete()  # as the image library's edit view does
+    bump_feed_versions(section.path)  # as the image library does not change the feed's ETag
+    after = parse_enclosure(client.get(feed_path(section)).content)
+
+    assert after != before
+
+
+def parse_enclosure(content):
+    return feedparser.parse(content).entries[0].enclosures[0].href
