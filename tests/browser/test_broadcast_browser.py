@@ -95,6 +95,7 @@ def test_an_editor_composes_checks_the_cost_confirms_and_watches_it_go_out(
         assert counter.get_attribute("data-encoding") == "UCS-2"
         assert counter.get_attribute("data-segments") == "2"
         assert "\u2019" in counter.locator("mark").first.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
         counter.get_by_role("button", name="Replace the look-alike characters").click()
         assert page.input_value("#id_body").endswith("Don't")
