@@ -55,7 +55,8 @@ def try_acquire(alias, rate):
     location = redis_location()
     if location:
         return _try_acquire_redis(location, alias, rate)
-    return _try_acquire_database(alias, rate)
+    taken, wait = _try_acquire_database(alias, rate, 1)
+    return 0 if taken else wait
 
 
 def redis_location():
