@@ -1,6 +1,7 @@
 """Broadcasts: drafting, confirming (frozen recipients, once), sending in chunks, and the
 actions on a broadcast (pause, resume, cancel, retry)."""
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -278,3 +279,51 @@ def test_suppressed_numbers_are_left_out_and_skipped_at_send_time(sender, sms_ou
 
     assert sent_to() == [kept.phone]
     assert broadcast.deliveries.get(contact=listed_later).error_code == "not_allowed"
+
+
+def test_permissions_and_log_actions_are_registered():
+    from wagtail import hooks
+    from wagtail.log_actions import registry
+
+    codenames = set()
+    for hook in hooks.get_hooks("register_permissions"):
+        codenames |= set(hook().values_list("codename", flat=True))
+    assert {"add_broadcast", "change_broadcast", "send_broadcast", "exceed_budget"} <= codenames
+    for verb in ("create", "confirm", "pause", "resume", "cancel", "retry"):
+        assert registry.action_exists(f"wagtail_grantee_sms.broadcast.{verb}")
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="two simultaneous requests need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_confirmations_make_one_set_of_deliveries(settings):
+    import threading
+
+    from django.db import connections
+
+    settings.WAGTAIL_GRANTEE_SMS = {"BACKENDS": LOCMEM}
+    group = ContactGroupFactory()
+    members(group, 30)
+    broadcast = broadcasting.create_broadcast("Rapat", [group])
+    sender = SuperuserFactory()
+    results, start = [], threading.Barrier(2)
+
+    def request():
+        try:
+            start.wait()
+            results.append(
+                broadcasting.confirm_broadcast(Broadcast.objects.get(pk=broadcast.pk), sender)
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [False, True]
+    assert Delivery.objects.filter(broadcast=broadcast).count() == 30
