@@ -22,6 +22,11 @@ not (connection refused, refused credentials, throttling) is retried with backof
 again, and queues again the queued ones whose task was lost. An answer the backend cannot
 read (it raised something else than ``SMSBackendError``) is treated as "maybe sent" too.
 
+A broadcast's deliveries go through ``broadcasting.send_chunk`` instead: many at a time (one
+claim, one ``send_messages`` call, one recording transaction per batch), with the same
+guarantees for each delivery; a retry of one of them comes back here, and waits while its
+broadcast is paused.
+
 Answers out of order are not lost. A provider's acceptance that comes after the delivery was
 set aside for review (or queued again by a reviewer) is recorded on it (``answered_late_at``),
 so it is not sent twice. A status report (``apply_delivery_report``) that comes before the
