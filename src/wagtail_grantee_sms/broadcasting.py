@@ -617,7 +617,13 @@ def send_chunk(broadcast_id, first_id, last_id):
             if until is not None:
                 tasks.enqueue_broadcast_chunk(broadcast_id, first_id, last_id, at=until)
                 return
-            wanted = ratelimit.acquire(backend.alias, rate, size) if rate else size
+            wanted = size
+            if rate:
+                # Slots taken and not used are lost for everyone: take no more than are due.
+                due = _due_in_range(broadcast_id, first_id, last_id, backend.idempotent_references)
+                if not due:
+                    break
+                wanted = ratelimit.acquire(backend.alias, rate, min(due, size))
 
             deliveries = claim_chunk(
                 broadcast_id,
@@ -631,6 +637,17 @@ def send_chunk(broadcast_id, first_id, last_id):
             if not rate:
                 break  # one claim took every due delivery of the chunk
     finish_if_done(broadcast_id)
+
+
+def _due_in_range(broadcast_id, first_id, last_id, resend_interrupted):
+    due = Q(status=DeliveryState.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=timezone.now())
+    )
+    if resend_interrupted:
+        due |= sending._interrupted_q()
+    return Delivery.objects.filter(
+        due, broadcast_id=broadcast_id, pk__gte=first_id, pk__lte=last_id
+    ).count()
 
 
 def _claimable_sql(resend_interrupted):

@@ -7,6 +7,7 @@ backend alias, locked with ``SELECT … FOR UPDATE``). Either way the count live
 process, so two workers sending through the same backend share one limit.
 """
 
+import threading
 import time
 from datetime import timedelta
 from functools import cache as memoise
@@ -70,9 +71,14 @@ def redis_location():
     return location[0].strip()  # the primary: all writes go there
 
 
+_limiter_lock = threading.Lock()
+
+
 @memoise
 def _redis_limiter(location):
-    return MovingWindowRateLimiter(storage_from_string(location))
+    # Made once per process; two threads making it at once trip over ``limits``' lazy import.
+    with _limiter_lock:
+        return MovingWindowRateLimiter(storage_from_string(location))
 
 
 def _rate_item(rate):

@@ -439,3 +439,20 @@ def test_test_send_goes_to_the_users_own_verified_number(django_capture_on_commi
         broadcasting.send_test("Halo {first_name}", user)
 
     assert [(m.to, m.body) for m in outbox()] == [(own.phone, "Halo Ani")]
+
+
+def test_a_planned_retry_waits_while_the_broadcast_is_paused():
+    broadcast = confirmed(1)
+    delivery = broadcast.deliveries.get()
+    locmem.fail(delivery.phone, code="30001", message="Queue overflow", permanent=False)
+    run(broadcast)
+    locmem.reset()
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    broadcasting.pause_broadcast(broadcast)
+
+    sending.send_delivery(delivery.pk)  # the retry's task
+    assert outbox() == []
+
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.SENDING)
+    sending.send_delivery(delivery.pk)
+    assert [m.to for m in outbox()] == [delivery.phone]
