@@ -97,6 +97,11 @@ DEFAULTS = {
         "https://github.com/wagtail-grantee/wagtail-grantee/blob/main/docs/sms-backends.md"
         "#the-background-worker"
     ),
+    # The name put in for {organisation} in broadcasts; None = WAGTAIL_SITE_NAME.
+    "ORGANISATION_NAME": None,
+    # Deliveries per background task of a broadcast (each task claims, sends and records
+    # them in a few statements).
+    "BROADCAST_CHUNK_SIZE": 200,
 }
 
 

@@ -7,6 +7,7 @@ backend alias, locked with ``SELECT … FOR UPDATE``). Either way the count live
 process, so two workers sending through the same backend share one limit.
 """
 
+import threading
 import time
 from datetime import timedelta
 from functools import cache as memoise
@@ -31,12 +32,32 @@ def wait_for_slot(alias, rate):
         time.sleep(wait)
 
 
+def acquire(alias, rate, wanted):
+    """Block until backend ``alias`` may send at least one more message at ``rate`` per
+    second; take up to ``wanted`` slots (at most one second's worth) and return how many."""
+    while True:
+        taken, wait = try_acquire_many(alias, rate, wanted)
+        if taken:
+            return taken
+        time.sleep(wait)
+
+
+def try_acquire_many(alias, rate, wanted):
+    """Take up to ``wanted`` slots that are free now: return (slots taken, seconds to wait
+    when none was)."""
+    location = redis_location()
+    if location:
+        return _try_acquire_many_redis(location, alias, rate, wanted)
+    return _try_acquire_database(alias, rate, wanted)
+
+
 def try_acquire(alias, rate):
     """Take a slot for one message if there is one: return 0, else the seconds to wait."""
     location = redis_location()
     if location:
         return _try_acquire_redis(location, alias, rate)
-    return _try_acquire_database(alias, rate)
+    taken, wait = _try_acquire_database(alias, rate, 1)
+    return 0 if taken else wait
 
 
 def redis_location():
@@ -50,9 +71,14 @@ def redis_location():
     return location[0].strip()  # the primary: all writes go there
 
 
+_limiter_lock = threading.Lock()
+
+
 @memoise
 def _redis_limiter(location):
-    return MovingWindowRateLimiter(storage_from_string(location))
+    # Made once per process; two threads making it at once trip over ``limits``' lazy import.
+    with _limiter_lock:
+        return MovingWindowRateLimiter(storage_from_string(location))
 
 
 def _rate_item(rate):
@@ -73,7 +99,20 @@ def _try_acquire_redis(location, alias, rate):
     return max(reset_time - time.time(), 0.01)
 
 
-def _try_acquire_database(alias, rate):
+def _try_acquire_many_redis(location, alias, rate, wanted):
+    limiter = _redis_limiter(location)
+    item = _rate_item(rate)
+    key = cache.make_key(f"wagtail_grantee_sms:rate:{alias}")
+    reset_time, remaining = limiter.get_window_stats(item, key)
+    # Another worker may take the same slots meanwhile: then ``hit`` refuses, try fewer.
+    for taken in range(min(wanted, remaining), 0, -1):
+        if limiter.hit(item, key, cost=taken):
+            return taken, 0
+    reset_time, _remaining = limiter.get_window_stats(item, key)
+    return 0, max(reset_time - time.time(), 0.01)
+
+
+def _try_acquire_database(alias, rate, wanted):
     rate = float(rate)
     capacity = max(rate, 1.0)  # a burst of at most one second's worth
     now = timezone.now()
@@ -83,11 +122,12 @@ def _try_acquire_database(alias, rate):
         )
         elapsed = max((now - bucket.updated_at).total_seconds(), 0)
         tokens = min(capacity, bucket.tokens + elapsed * rate)
-        wait = 0 if tokens >= 1 else (1 - tokens) / rate
-        bucket.tokens = tokens - 1 if wait == 0 else tokens
+        taken = min(int(tokens), wanted)
+        wait = 0 if taken else (1 - tokens) / rate
+        bucket.tokens = tokens - taken
         bucket.updated_at = max(now, bucket.updated_at)
         bucket.save(update_fields=["tokens", "updated_at"])
-    return wait
+    return taken, wait
 
 
 # The row of ``SendRateBucket`` locked while a verification SMS is counted against the ceiling,

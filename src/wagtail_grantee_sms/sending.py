@@ -22,6 +22,11 @@ not (connection refused, refused credentials, throttling) is retried with backof
 again, and queues again the queued ones whose task was lost. An answer the backend cannot
 read (it raised something else than ``SMSBackendError``) is treated as "maybe sent" too.
 
+A broadcast's deliveries go through ``broadcasting.send_chunk`` instead: many at a time (one
+claim, one ``send_messages`` call, one recording transaction per batch), with the same
+guarantees for each delivery; a retry of one of them comes back here, and waits while its
+broadcast is paused.
+
 Answers out of order are not lost. A provider's acceptance that comes after the delivery was
 set aside for review (or queued again by a reviewer) is recorded on it (``answered_late_at``),
 so it is not sent twice. A status report (``apply_delivery_report``) that comes before the
@@ -85,15 +90,20 @@ class NotAllowedToSend(Exception):
     """The contact may not receive this message (opted out, blocked, not verified...)."""
 
 
-def check_allowed(contact, purpose):
-    """Raise ``NotAllowedToSend`` unless ``contact`` may receive a message for ``purpose``."""
+def check_allowed(contact, purpose, *, suppressed=None):
+    """Raise ``NotAllowedToSend`` unless ``contact`` may receive a message for ``purpose``.
+
+    ``suppressed``: whether the number is on the suppression list, when the caller looked it
+    up already (a broadcast batch asks for all its numbers in one query)."""
     if contact.status in UNREACHABLE and purpose != Purpose.OPT_OUT_CONFIRMATION:
         raise NotAllowedToSend(
             f"Contact {contact.pk} is {contact.status}: only an opt-out confirmation may be sent."
         )
     if purpose == Purpose.BROADCAST and contact.status != Contact.Status.VERIFIED:
         raise NotAllowedToSend(f"Contact {contact.pk} is {contact.status}, not verified.")
-    if purpose not in KEYWORD_ANSWERS and suppression.is_suppressed(contact.phone):
+    if suppressed is None:
+        suppressed = suppression.is_suppressed(contact.phone)
+    if purpose not in KEYWORD_ANSWERS and suppressed:
         raise NotAllowedToSend(f"Contact {contact.pk}'s number is on the suppression list.")
 
 
@@ -152,7 +162,8 @@ def recover_deliveries():
     send_deliveries(list(_interrupted().values_list("pk", flat=True)))
     sweep_unmatched_reports()
     stranded = due_since(timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT")))
-    for pk in stranded.values_list("pk", flat=True):
+    # A broadcast's deliveries are queued again by chunks (``broadcasting.recover_broadcasts``).
+    for pk in stranded.filter(broadcast__isnull=True).values_list("pk", flat=True):
         tasks.enqueue_delivery(pk)
 
 
@@ -236,6 +247,8 @@ def claim(delivery_id, *, resend_interrupted=False):
     )
     if resend_interrupted:
         claimable |= _interrupted_q()
+    # A message of a paused or cancelled broadcast waits (a retry planned before the pause).
+    claimable &= Q(broadcast__isnull=True) | Q(broadcast__status="sending")
     claimed = Delivery.objects.filter(claimable, pk=delivery_id).update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=None
     )

@@ -7,7 +7,7 @@ conditional UPDATE first, so a task that django-q2 delivers again finds nothing 
 from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
-from . import polling, sending, signup
+from . import broadcasting, polling, sending, signup
 
 RECOVERY_SCHEDULE = "wagtail_grantee_sms: recover SMS deliveries"
 SIGNUP_SCHEDULE = "wagtail_grantee_sms: send waiting verification SMS"
@@ -24,6 +24,15 @@ def send_deliveries(delivery_ids):
 
 def recover_deliveries():
     sending.recover_deliveries()
+    broadcasting.recover_broadcasts()
+
+
+def send_broadcast_chunk(broadcast_id, first_id, last_id):
+    broadcasting.send_chunk(broadcast_id, first_id, last_id)
+
+
+def start_broadcast(broadcast_id):
+    broadcasting.start_broadcast(broadcast_id)
 
 
 def poll_backends():
@@ -54,6 +63,23 @@ def enqueue_delivery(delivery_id, *, at=None):
             schedule_type=Schedule.ONCE,
             next_run=at,
         )
+
+
+def enqueue_broadcast_chunk(broadcast_id, first_id, last_id, *, at=None):
+    """Have a worker send the broadcast's deliveries with ids ``first_id``..``last_id``."""
+    _run(f"{__name__}.send_broadcast_chunk", broadcast_id, first_id, last_id, at=at)
+
+
+def enqueue_start_broadcast(broadcast_id, *, at=None):
+    """Have a worker start sending a scheduled broadcast at ``at``."""
+    _run(f"{__name__}.start_broadcast", broadcast_id, at=at)
+
+
+def _run(func, *args, at=None):
+    if at is None:
+        async_task(func, *args)
+    else:
+        schedule(func, *args, schedule_type=Schedule.ONCE, next_run=at)
 
 
 def ensure_schedules(**kwargs):

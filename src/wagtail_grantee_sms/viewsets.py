@@ -21,6 +21,7 @@ from wagtail.models import ModelLogEntry
 from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, SnippetViewSet
 
 from . import delivery_views, phones, verification, views
+from .broadcast_views import BroadcastViewSet
 from .conf import get_setting
 from .forms import ContactForm, can_see_full_phone, phone_for_user
 from .models import Contact, ContactGroup, ContactNotVerifiable, Delivery, InboundMessage
@@ -486,4 +487,10 @@ class SMSViewSetGroup(ViewSetGroup):
     menu_label = _("SMS")
     menu_icon = "mail"
     menu_order = 250
-    items = (ContactViewSet, ContactGroupViewSet, InboundMessageViewSet, DeliveryViewSet)
+    items = (
+        BroadcastViewSet,
+        ContactViewSet,
+        ContactGroupViewSet,
+        InboundMessageViewSet,
+        DeliveryViewSet,
+    )

@@ -167,3 +167,54 @@ class WorkerBannerPanel(Component):
 @hooks.register("construct_homepage_panels")
 def add_worker_banner(request, panels):
     panels.append(WorkerBannerPanel())
+
+
+class BroadcastPanel(Component):
+    """On the dashboard: verified contacts, this month's SMS spend, the last broadcasts."""
+
+    name = "wagtail_grantee_sms_broadcasts"
+    template_name = "wagtail_grantee_sms/broadcasts/panel.html"
+    order = 150
+
+    def __init__(self, context):
+        self.context = context
+
+    def get_context_data(self, parent_context):
+        return self.context
+
+
+@hooks.register("construct_homepage_panels")
+def add_broadcast_panel(request, panels):
+    from .broadcast_views import dashboard_context
+
+    if context := dashboard_context(request.user):
+        panels.append(BroadcastPanel(context))
+
+
+BROADCAST_LOG_ACTIONS = {
+    "wagtail_grantee_sms.broadcast.create": (_("Create broadcast"), _("Broadcast drafted")),
+    "wagtail_grantee_sms.broadcast.confirm": (_("Confirm broadcast"), _("Broadcast confirmed")),
+    "wagtail_grantee_sms.broadcast.pause": (_("Pause broadcast"), _("Broadcast paused")),
+    "wagtail_grantee_sms.broadcast.resume": (_("Resume broadcast"), _("Broadcast resumed")),
+    "wagtail_grantee_sms.broadcast.cancel": (_("Cancel broadcast"), _("Broadcast cancelled")),
+    "wagtail_grantee_sms.broadcast.retry": (
+        _("Retry failed messages"),
+        _("Failed messages of the broadcast queued again"),
+    ),
+}
+
+
+@hooks.register("register_log_actions")
+def register_broadcast_log_actions(actions):
+    for action, (label, message) in BROADCAST_LOG_ACTIONS.items():
+        actions.register_action(action, label, message)
+
+
+@hooks.register("register_permissions")
+def register_broadcast_permissions():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(
+        content_type__app_label="wagtail_grantee_sms",
+        codename__in=["add_broadcast", "change_broadcast", "send_broadcast", "exceed_budget"],
+    )

@@ -64,6 +64,9 @@ BACKEND_SETTINGS_DEFAULTS = {
     "PRICE_PER_SEGMENT": None,
     # Currency of PRICE_PER_SEGMENT (ISO 4217, e.g. "IDR").
     "CURRENCY": "",
+    # What may be spent through this backend per calendar month (site time zone), in
+    # CURRENCY; a broadcast beyond it needs the exceed_budget permission (None: no budget).
+    "MONTHLY_BUDGET": None,
     # How many times a delivery is tried before a transient error counts as final.
     "MAX_ATTEMPTS": 5,
 }

@@ -1,3 +1,4 @@
+from .broadcasts import Broadcast
 from .contacts import (
     ConsentMissing,
     Contact,
@@ -12,6 +13,7 @@ from .signup import SignupPage, SignupRequest
 from .suppression import SuppressedNumber
 
 __all__ = [
+    "Broadcast",
     "ConsentMissing",
     "ContactNotVerifiable",
     "NumberSuppressed",

@@ -92,6 +92,15 @@ class Contact(models.Model):
         related_name="+",
     )
     consent_note = models.TextField(_("consent note"), blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sms_contact",
+        help_text=_("The admin user whose own number this is: test broadcasts go to it."),
+    )
     last_message_received_at = models.DateTimeField(
         _("last message received"), null=True, blank=True
     )

@@ -45,6 +45,14 @@ class Delivery(models.Model):
         on_delete=models.SET_NULL,
         related_name="deliveries",
     )
+    broadcast = models.ForeignKey(
+        "wagtail_grantee_sms.Broadcast",
+        verbose_name=_("broadcast"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+    )
     phone = models.CharField(_("phone number"), max_length=32)
     body = models.TextField(_("message"))
     purpose = models.CharField(_("purpose"), max_length=32, choices=Purpose)
@@ -84,6 +92,14 @@ class Delivery(models.Model):
         verbose_name = _("SMS delivery")
         verbose_name_plural = _("SMS deliveries")
         indexes = [models.Index(fields=["backend_alias", "provider_message_id"])]
+        constraints = [
+            # A broadcast reaches each contact at most once, whatever happens to its workers.
+            models.UniqueConstraint(
+                fields=["broadcast", "contact"],
+                condition=models.Q(broadcast__isnull=False),
+                name="wagtail_grantee_sms_delivery_once_per_broadcast",
+            )
+        ]
         permissions = [
             ("resolve_delivery", _("Can resend or give up SMS deliveries that need review")),
         ]

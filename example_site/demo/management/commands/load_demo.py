@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from demo.content import aggregator, load_all
+from demo.content import aggregator, broadcasts, load_all
 
 
 class Command(BaseCommand):
@@ -11,4 +11,5 @@ class Command(BaseCommand):
         with transaction.atomic():
             load_all(lambda line: self.stdout.write(line))
             aggregator.load(lambda line: self.stdout.write(line))
+            broadcasts.load(lambda line: self.stdout.write(line))
         self.stdout.write(self.style.SUCCESS("Demo content is loaded."))
