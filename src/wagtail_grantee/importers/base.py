@@ -35,7 +35,8 @@ from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.images.fields import WagtailImageField
 from wagtail.log_actions import log
-from wagtail.models import Collection
+from wagtail.models import Collection, ReferenceIndex
+from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from ..models import ImportedItem, PostPage, SectionPage
 from .archives import ArchiveError, MemberMissing, MemberTooLarge
@@ -477,6 +478,20 @@ class PageImporter:
         fields, problems = self._content(item, images)
         if problems:
             planned.reason = "; ".join([str(planned.reason), *problems]).strip("; ")
+        with disable_reference_index_auto_update():
+            # Each page is saved three times (add_child, save_revision, publish) and each save
+            # would rebuild its references; they are recorded once, when the page is written.
+            page = self._write_page(planned, item, fields)
+        ReferenceIndex.create_or_update_for_object(page)
+        if planned.action == CREATED:
+            ImportedItem.objects.create(page_id=page.pk, fingerprint=planned.fingerprint)
+        else:
+            ImportedItem.objects.update_or_create(
+                page_id=page.pk, defaults={"fingerprint": planned.fingerprint}
+            )
+        planned.page_id = page.pk
+
+    def _write_page(self, planned, item, fields):
         if planned.action == CREATED:
             page = PostPage(**fields, live=False, owner=self.user)
             page.tags.set(item.tags)
@@ -498,10 +513,4 @@ class PageImporter:
             publish = was_live or self.publish
         if publish:
             revision.publish(user=self.user)
-        if planned.action == CREATED:
-            ImportedItem.objects.create(page_id=page.pk, fingerprint=planned.fingerprint)
-        else:
-            ImportedItem.objects.update_or_create(
-                page_id=page.pk, defaults={"fingerprint": planned.fingerprint}
-            )
-        planned.page_id = page.pk
+        return page
