@@ -36,9 +36,11 @@ from wagtail.images import get_image_model
 from wagtail.images.fields import WagtailImageField
 from wagtail.log_actions import log
 from wagtail.models import Collection, ReferenceIndex
+from wagtail.search import index
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from ..models import ImportedItem, PostPage, SectionPage
+from ..models.pages import post_search_index_deferred
 from .archives import ArchiveError, MemberMissing, MemberTooLarge
 
 # Actions in a report.
@@ -478,11 +480,15 @@ class PageImporter:
         fields, problems = self._content(item, images)
         if problems:
             planned.reason = "; ".join([str(planned.reason), *problems]).strip("; ")
-        with disable_reference_index_auto_update():
+        with disable_reference_index_auto_update(), post_search_index_deferred():
             # Each page is saved three times (add_child, save_revision, publish) and each save
-            # would rebuild its references; they are recorded once, when the page is written.
+            # would rebuild its references and its search entry; both are written once, when
+            # the page is written.
             page = self._write_page(planned, item, fields)
-        ReferenceIndex.create_or_update_for_object(page)
+        # As the signal handlers' tasks do: from the row as saved (live, published content).
+        saved = PostPage.objects.get(pk=page.pk)
+        ReferenceIndex.create_or_update_for_object(saved)
+        index.insert_or_update_object(saved)
         if planned.action == CREATED:
             ImportedItem.objects.create(page_id=page.pk, fingerprint=planned.fingerprint)
         else:
