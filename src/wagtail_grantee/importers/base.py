@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -394,19 +395,24 @@ class PageImporter:
 
     def run(self, progress=None):
         """Import everything in one transaction; ``progress(done, total)`` is called as it goes."""
-        planned_items = self.plan()
+        # A deque let go of item by item: a written note's text is not kept to the end.
+        planned_items = deque(self.plan())
+        total = len(planned_items)
         report = ImportReport()
         images = ImageStore(
             self.archive, self.collection_name(), self.max_image_bytes(), user=self.user
         )
         try:
             with transaction.atomic():
-                for done, planned in enumerate(planned_items, start=1):
+                done = 0
+                while planned_items:
+                    planned = planned_items.popleft()
                     if planned.action in (CREATED, UPDATED):
                         self._write(planned, images)
                     report.rows.append(self._row(planned))
+                    done += 1
                     if progress:
-                        progress(done, len(planned_items))
+                        progress(done, total)
                 report.images_added = images.added
                 self._fill_urls(report)
                 if self.log_action:
