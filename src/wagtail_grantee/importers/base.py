@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -35,9 +36,12 @@ from django.utils.translation import gettext as _
 from wagtail.images import get_image_model
 from wagtail.images.fields import WagtailImageField
 from wagtail.log_actions import log
-from wagtail.models import Collection
+from wagtail.models import Collection, ReferenceIndex
+from wagtail.search import index
+from wagtail.signal_handlers import disable_reference_index_auto_update
 
 from ..models import ImportedItem, PostPage, SectionPage
+from ..models.pages import post_search_index_deferred
 from .archives import ArchiveError, MemberMissing, MemberTooLarge
 
 # Actions in a report.
@@ -391,19 +395,24 @@ class PageImporter:
 
     def run(self, progress=None):
         """Import everything in one transaction; ``progress(done, total)`` is called as it goes."""
-        planned_items = self.plan()
+        # A deque let go of item by item: a written note's text is not kept to the end.
+        planned_items = deque(self.plan())
+        total = len(planned_items)
         report = ImportReport()
         images = ImageStore(
             self.archive, self.collection_name(), self.max_image_bytes(), user=self.user
         )
         try:
             with transaction.atomic():
-                for done, planned in enumerate(planned_items, start=1):
+                done = 0
+                while planned_items:
+                    planned = planned_items.popleft()
                     if planned.action in (CREATED, UPDATED):
                         self._write(planned, images)
                     report.rows.append(self._row(planned))
+                    done += 1
                     if progress:
-                        progress(done, len(planned_items))
+                        progress(done, total)
                 report.images_added = images.added
                 self._fill_urls(report)
                 if self.log_action:
@@ -477,6 +486,24 @@ class PageImporter:
         fields, problems = self._content(item, images)
         if problems:
             planned.reason = "; ".join([str(planned.reason), *problems]).strip("; ")
+        with disable_reference_index_auto_update(), post_search_index_deferred():
+            # Each page is saved three times (add_child, save_revision, publish) and each save
+            # would rebuild its references and its search entry; both are written once, when
+            # the page is written.
+            page = self._write_page(planned, item, fields)
+        # As the signal handlers' tasks do: from the row as saved (live, published content).
+        saved = PostPage.objects.get(pk=page.pk)
+        ReferenceIndex.create_or_update_for_object(saved)
+        index.insert_or_update_object(saved)
+        if planned.action == CREATED:
+            ImportedItem.objects.create(page_id=page.pk, fingerprint=planned.fingerprint)
+        else:
+            ImportedItem.objects.update_or_create(
+                page_id=page.pk, defaults={"fingerprint": planned.fingerprint}
+            )
+        planned.page_id = page.pk
+
+    def _write_page(self, planned, item, fields):
         if planned.action == CREATED:
             page = PostPage(**fields, live=False, owner=self.user)
             page.tags.set(item.tags)
@@ -498,10 +525,4 @@ class PageImporter:
             publish = was_live or self.publish
         if publish:
             revision.publish(user=self.user)
-        if planned.action == CREATED:
-            ImportedItem.objects.create(page_id=page.pk, fingerprint=planned.fingerprint)
-        else:
-            ImportedItem.objects.update_or_create(
-                page_id=page.pk, defaults={"fingerprint": planned.fingerprint}
-            )
-        planned.page_id = page.pk
+        return page

@@ -551,3 +551,30 @@ def test_an_archive_with_too_many_files_is_refused(tmp_path, section, settings):
     files = {f"m/{n}.jpg": b"x" for n in range(3)}
     path = build_zip(tmp_path / "a.zip", notes=[note()], files=files)
     assert_refused(tmp_path, path, section.pk, "more than 2 files")
+
+
+def test_imported_posts_are_in_the_search_index_and_the_image_usage(tmp_path, section):
+    # The importer indexes each post once, after writing it, instead of on each save.
+    files = {"your_facebook_activity/other_activity/media/a.jpg": image_bytes("red")}
+    old = build_zip(
+        tmp_path / "old.zip",
+        notes=[
+            note(
+                title="Pelatihan",
+                text="Kami belajar tentang jurnalisme warga.",
+                media=[media("your_facebook_activity/other_activity/media/a.jpg", "Peserta")],
+            )
+        ],
+        files=files,
+    )
+    run(old, "--parent", section.pk, "--publish")
+    post = posts().get()
+    assert list(PostPage.objects.live().search("jurnalisme")) == [post]
+    assert list(post.lead_image.get_usage()) != []  # the reference index knows the post
+    new = build_zip(
+        tmp_path / "new.zip",
+        notes=[note(title="Pelatihan", text="Sekarang tentang radio komunitas.")],
+    )
+    run(new, "--parent", section.pk, "--update")
+    assert list(PostPage.objects.live().search("radio")) == [post]
+    assert list(PostPage.objects.live().search("jurnalisme")) == []
