@@ -148,7 +148,8 @@ def test_two_clusters_one_killed_nobody_gets_two_messages_nobody_lost(tmp_path):
         (Delivery.Status.FAILED, "not_allowed"),
     }
     assert unsent.filter(status=Delivery.Status.FAILED).count() == 60
-    assert by_status.get(Delivery.Status.REVIEW, 0) > 0  # the killed cluster held some
+    # (Whether the killed cluster held a chunk at that instant is chance: the assertions
+    # above and below hold either way.)
     accepted = deliveries.filter(status=Delivery.Status.ACCEPTED)
     assert not accepted.exclude(uuid__in=sent_references).exists()
     # Every line of the outbox is an accepted delivery, or one the killed cluster sent but
