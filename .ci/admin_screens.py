@@ -76,6 +76,11 @@ SCREENS = [
     (SMS, "wagtailadmin_pages:add", page_add("wagtail_grantee_sms.signuppage")),
     (SMS, "wagtailadmin_pages:edit", pk_of("signup page")),
     (SMS, "wagtailsettings:edit", lambda objects: [SMS, "verificationmessages"]),
+    (SMS, "wagtail_grantee_sms_broadcasts:list", None),
+    (SMS, "wagtail_grantee_sms_broadcasts:add", None),
+    (SMS, "wagtail_grantee_sms_broadcasts:detail", pk_of("broadcast")),
+    (SMS, "wagtail_grantee_sms_broadcasts:edit", pk_of("broadcast")),
+    (SMS, "wagtail_grantee_sms_broadcasts:confirm", pk_of("broadcast")),
     # with the default console backend, which receives no SMS
     (SMS, "wagtail_grantee_sms_simulate_inbound", None),
 ]
@@ -123,6 +128,7 @@ def make_sample_objects():
             "parent of wagtail_grantee.postpage": section,
         }
     if apps.is_installed(SMS):
+        from wagtail_grantee_sms.broadcasting import create_broadcast
         from wagtail_grantee_sms.models import (
             Contact,
             ContactGroup,
@@ -152,6 +158,7 @@ def make_sample_objects():
             "signup page": parent.add_child(instance=signup),
             "parent of wagtail_grantee_sms.signuppage": parent,
         }
+        objects["broadcast"] = create_broadcast("Halo {first_name}", [objects["group"]])
     return objects
 
 
