@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from .factories import (
+    AggregatorPageFactory,
     CategoryFactory,
     ImageFactory,
     PostPageFactory,
@@ -278,3 +279,16 @@ class TestFilterLinks:
 
         assert elements.find("a", href="/berita/tag/sms/", **{"aria-current": "page"})
         assert not elements.find("a", href="/berita/tag/rss/", **{"aria-current": "page"})
+
+
+def test_the_header_lists_the_sections_and_the_pages_shown_in_menus(client, home, section):
+    AggregatorPageFactory(parent=home, title="Kabar mitra", slug="kabar", show_in_menus=True)
+    AggregatorPageFactory(parent=home, title="Arsip lama", slug="arsip", show_in_menus=False)
+    SectionPageFactory(parent=home, title="Draf", slug="draf", live=False)
+
+    html = client.get(section.url).content.decode()
+    nav = html[html.index('<nav class="g-nav"') : html.index("</nav>")]
+
+    assert "Berita" in nav and "Kabar mitra" in nav
+    assert "Arsip lama" not in nav and "Draf" not in nav
+    assert 'aria-current="page">Berita' in nav

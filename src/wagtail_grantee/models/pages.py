@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -221,6 +221,12 @@ class GranteeHomePage(PostIndexMixin, FeedRoutesMixin, BasePage):
 
     def get_sections(self):
         return SectionPage.objects.child_of(self).live().public()
+
+    def get_menu_pages(self):
+        """The header's navigation: the sections, and any other live, public page under the
+        home that editors show in menus (a sign-up page, a river of grantees' posts)."""
+        children = self.get_children().live().public()
+        return children.filter(children.type_q(SectionPage) | Q(show_in_menus=True))
 
     @path("", name="posts")
     def posts_route(self, request):
