@@ -566,3 +566,19 @@ def test_the_screens_speak_indonesian(client, volunteers):
     assert "Ganti karakter yang mirip" in compose
     assert "%(characters)s karakter" in compose  # the counter's sentence, for the JavaScript
     assert "Konfirmasi dan kirim ke 4 kontak" in confirm_page
+
+
+def test_the_delivery_list_pages_keep_the_status_filter(client, confirm, volunteers, monkeypatch):
+    from wagtail_grantee_sms import broadcast_views
+
+    monkeypatch.setattr(broadcast_views, "DELIVERIES_PER_PAGE", 2)
+    broadcast = draft(volunteers)
+    login(client, "send_broadcast")
+    confirm(broadcast)
+
+    first = client.get(url("detail", broadcast.pk), {"status": "accepted"}).content.decode()
+    second = client.get(url("detail", broadcast.pk), {"status": "accepted", "p": 2})
+
+    assert first.count("data-delivery-row") == 2
+    assert "status=accepted&amp;p=2" in first  # the next page keeps the filter
+    assert second.content.decode().count("data-delivery-row") == 2
