@@ -34,7 +34,11 @@ class SimulateInboundForm(forms.Form):
 
     def __init__(self, *args, aliases=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["backend_alias"].choices = [(alias, alias) for alias in aliases]
+        field = self.fields["backend_alias"]
+        field.choices = [(alias, alias) for alias in aliases]
+        if len(aliases) == 1:  # nothing to choose: no setting's name on the editor's screen
+            field.initial = aliases[0]
+            field.widget = forms.HiddenInput()
 
     def clean_sender(self):
         try:

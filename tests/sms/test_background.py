@@ -271,3 +271,13 @@ def test_sms_receive_refuses_bad_input_clearly(args):
     with pytest.raises(CommandError):
         call_command("sms_receive", *args, stdout=StringIO())
     assert not InboundMessage.objects.exists()
+
+
+def test_the_simulate_form_asks_for_a_backend_only_when_there_is_a_choice():
+    from wagtail_grantee_sms.simulate_views import SimulateInboundForm
+
+    one = SimulateInboundForm(aliases=["default"])
+    two = SimulateInboundForm(aliases=["default", "modem"])
+
+    assert one["backend_alias"].is_hidden and one["backend_alias"].value() == "default"
+    assert not two["backend_alias"].is_hidden

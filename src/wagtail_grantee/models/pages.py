@@ -226,7 +226,11 @@ class GranteeHomePage(PostIndexMixin, FeedRoutesMixin, BasePage):
         """The header's navigation: the sections, and any other live, public page under the
         home that editors show in menus (a sign-up page, a river of grantees' posts)."""
         children = self.get_children().live().public()
-        return children.filter(children.type_q(SectionPage) | Q(show_in_menus=True))
+        shown = children.type_q(SectionPage)
+        # A swapped base page model may have no "show in menus" at all.
+        if any(field.name == "show_in_menus" for field in children.model._meta.get_fields()):
+            shown |= Q(show_in_menus=True)
+        return children.filter(shown)
 
     @path("", name="posts")
     def posts_route(self, request):
