@@ -57,7 +57,7 @@ from .backends import (
     get_backend_settings,
 )
 from .conf import get_setting
-from .models import Contact, Delivery, UnmatchedDeliveryReport
+from .models import Broadcast, Contact, Delivery, UnmatchedDeliveryReport
 from .signals import delivery_status_changed
 
 logger = logging.getLogger(__name__)
@@ -248,7 +248,11 @@ def claim(delivery_id, *, resend_interrupted=False):
     if resend_interrupted:
         claimable |= _interrupted_q()
     # A message of a paused or cancelled broadcast waits (a retry planned before the pause).
-    claimable &= Q(broadcast__isnull=True) | Q(broadcast__status="sending")
+    # The broadcast's status is read in a subquery, never through a join: with a join Django
+    # writes "UPDATE … WHERE id IN (SELECT …)", and PostgreSQL re-checks only that (stale)
+    # subquery after waiting for a rival's lock, so two workers could both claim the row.
+    sending_broadcasts = Broadcast.objects.filter(status="sending").values("pk")
+    claimable &= Q(broadcast__isnull=True) | Q(broadcast_id__in=sending_broadcasts)
     claimed = Delivery.objects.filter(claimable, pk=delivery_id).update(
         status=Status.SENDING, attempts=F("attempts") + 1, claimed_at=now, next_attempt_at=None
     )
