@@ -608,7 +608,7 @@ def send_chunk(broadcast_id, first_id, last_id):
     backend_settings = get_backend_settings(broadcast.backend_alias)
     rate = backend_settings["RATE_LIMIT"]
     size = get_setting("BROADCAST_CHUNK_SIZE")
-    with get_backend(broadcast.backend_alias) as backend:
+    with get_backend(broadcast.backend_alias) as backend, sending.checks_deferred_to_the_chunk():
         while True:
             status = Broadcast.objects.filter(pk=broadcast_id).values_list("status", flat=True)
             if status.first() != Status.SENDING:
@@ -636,7 +636,7 @@ def send_chunk(broadcast_id, first_id, last_id):
                 break
             if not rate:
                 break  # one claim took every due delivery of the chunk
-    finish_if_done(broadcast_id)
+    sending.finish_broadcast_if_done(broadcast_id)
 
 
 def _due_in_range(broadcast_id, first_id, last_id, resend_interrupted):
@@ -888,21 +888,11 @@ def _apply_waiting_reports(deliveries, backend_settings, now):
             sending.apply_unmatched_reports(fresh)
 
 
-def finish_if_done(broadcast_id):
-    """Mark a sending broadcast done once none of its deliveries is queued or sending."""
-    unfinished = Delivery.objects.filter(
-        broadcast_id=broadcast_id, status__in=[DeliveryState.QUEUED, DeliveryState.SENDING]
-    )
-    if not unfinished.exists():
-        Broadcast.objects.filter(pk=broadcast_id, status=Status.SENDING).update(
-            status=Status.DONE, finished_at=timezone.now()
-        )
-
-
 def recover_broadcasts():
     """Run with ``recover_deliveries``: queue again the chunks whose task was lost (their
     deliveries queued and due for longer than ``SENDING_TIMEOUT``), and mark done the
-    broadcasts whose last deliveries went to review."""
+    broadcasts whose last deliveries went to review (a safety net: the last delivery to
+    leave ``sending`` marks its broadcast done itself)."""
     moment = timezone.now() - timedelta(seconds=get_setting("SENDING_TIMEOUT"))
     for broadcast_id in Broadcast.objects.filter(status=Status.SENDING).values_list(
         "pk", flat=True
@@ -910,4 +900,4 @@ def recover_broadcasts():
         stranded = sending.due_since(moment)
         if stranded.filter(broadcast_id=broadcast_id).exists():
             queue_chunks(broadcast_id, only=stranded)
-        finish_if_done(broadcast_id)
+        sending.finish_broadcast_if_done(broadcast_id)

@@ -25,7 +25,10 @@ read (it raised something else than ``SMSBackendError``) is treated as "maybe se
 A broadcast's deliveries go through ``broadcasting.send_chunk`` instead: many at a time (one
 claim, one ``send_messages`` call, one recording transaction per batch), with the same
 guarantees for each delivery; a retry of one of them comes back here, and waits while its
-broadcast is paused.
+broadcast is paused. A broadcast is done as soon as none of its deliveries is queued or
+sending: a delivery of it that leaves those states here checks it once its change is
+committed (``finish_broadcast_if_done``); a chunk checks once at its end
+(``checks_deferred_to_the_chunk``), not once per message.
 
 Answers out of order are not lost. A provider's acceptance that comes after the delivery was
 set aside for review (or queued again by a reviewer) is recorded on it (``answered_late_at``),
@@ -37,12 +40,14 @@ instant); reports are matched by the provider's message id or by our client refe
 
 import logging
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from wagtail.log_actions import log
 
@@ -84,6 +89,12 @@ RANK = {
 
 # Deliveries whose provider's answer is not recorded: a status report about them waits.
 NOT_ANSWERED = {Status.QUEUED, Status.SENDING, Status.REVIEW}
+# A broadcast is done once none of its deliveries is in one of these.
+UNFINISHED = (Status.QUEUED, Status.SENDING)
+
+# True while a broadcast's chunk records its batch: the chunk checks once, at its end,
+# whether its broadcast is done.
+_chunk_checks_at_end = ContextVar("wagtail_grantee_sms_chunk_checks_at_end", default=False)
 
 
 class NotAllowedToSend(Exception):
@@ -278,6 +289,12 @@ def resolve_review(delivery, *, resend, user=None):
             return False
         log(instance=delivery, action=action, user=user)
         if resend:
+            if delivery.broadcast_id:
+                # Its broadcast sends again until it is answered (only a sending broadcast's
+                # deliveries are claimed), then is done again.
+                Broadcast.objects.filter(
+                    pk=delivery.broadcast_id, status=Broadcast.Status.DONE
+                ).update(status=Broadcast.Status.SENDING, finished_at=None)
             transaction.on_commit(partial(tasks.enqueue_delivery, delivery.pk))
     return True
 
@@ -397,7 +414,39 @@ def _move(delivery, from_statuses, **fields):
         for name, value in fields.items():
             setattr(delivery, name, value)
         _changed(delivery, old_status)
+        if (
+            delivery.broadcast_id
+            and old_status in UNFINISHED
+            and delivery.status not in UNFINISHED
+            and not _chunk_checks_at_end.get()
+        ):
+            # After the commit: a check inside the transaction would not see a rival's
+            # last delivery, nor the rival this one.
+            transaction.on_commit(partial(finish_broadcast_if_done, delivery.broadcast_id))
     return bool(updated)
+
+
+def finish_broadcast_if_done(broadcast_id):
+    """Mark a sending broadcast done (with ``finished_at``) once none of its deliveries is
+    queued or sending, in one conditional UPDATE; returns True if it did."""
+    unfinished = Delivery.objects.filter(broadcast_id=OuterRef("pk"), status__in=UNFINISHED)
+    return bool(
+        Broadcast.objects.filter(pk=broadcast_id, status=Broadcast.Status.SENDING)
+        .exclude(Exists(unfinished))
+        .update(status=Broadcast.Status.DONE, finished_at=timezone.now())
+    )
+
+
+@contextmanager
+def checks_deferred_to_the_chunk():
+    """While a broadcast's chunk records a batch, deliveries leaving ``sending`` do not each
+    check whether the broadcast is done: the chunk does, once (a constant number of queries
+    per chunk)."""
+    token = _chunk_checks_at_end.set(True)
+    try:
+        yield
+    finally:
+        _chunk_checks_at_end.reset(token)
 
 
 def _changed(delivery, old_status):

@@ -456,3 +456,113 @@ def test_a_planned_retry_waits_while_the_broadcast_is_paused():
     Broadcast.objects.filter(pk=broadcast.pk).update(status=Broadcast.Status.SENDING)
     sending.send_delivery(delivery.pk)
     assert [m.to for m in outbox()] == [delivery.phone]
+
+
+# -- done as soon as the last message is answered ------------------------------------------
+
+
+def a_retry_waits_for_its_last_message():
+    """A broadcast of two whose chunk sent one; the other waits for its retry (transient
+    error), now due."""
+    broadcast = confirmed(2)
+    slow = broadcast.deliveries.order_by("pk").first()
+    locmem.fail(slow.phone, code="30001", message="Queue overflow", permanent=False)
+    run(broadcast)
+    assert broadcast.status == Broadcast.Status.SENDING
+    Delivery.objects.filter(pk=slow.pk).update(next_attempt_at=timezone.now())
+    return broadcast, slow
+
+
+@pytest.mark.parametrize(
+    "second_answer, final",
+    [(None, Status.ACCEPTED), ("permanent", Status.FAILED)],
+)
+def test_a_broadcast_is_done_when_its_last_retry_is_answered(
+    django_capture_on_commit_callbacks, second_answer, final
+):
+    broadcast, slow = a_retry_waits_for_its_last_message()
+    locmem.reset()
+    if second_answer:
+        locmem.fail(slow.phone, code="21211", message="Invalid number", permanent=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.send_delivery(slow.pk)  # the retry's task; no recovery run
+
+    slow.refresh_from_db()
+    broadcast.refresh_from_db()
+    assert slow.status == final
+    assert broadcast.status == Broadcast.Status.DONE
+    assert broadcast.finished_at is not None
+
+
+def test_a_broadcast_is_not_done_while_a_retry_is_planned(django_capture_on_commit_callbacks):
+    broadcast, slow = a_retry_waits_for_its_last_message()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.send_delivery(slow.pk)  # transient again: a later retry
+
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.SENDING
+    assert broadcast.finished_at is None
+
+
+def test_a_broadcast_whose_last_message_comes_back_answered_late_is_done(
+    settings, django_capture_on_commit_callbacks
+):
+    """A reviewer sent the last message again; the first attempt's acceptance arrives."""
+    configure(settings, backend="tests.sms.pipeline_backends.SlowAnswerBackend")
+    broadcast = confirmed(1)
+    delivery = broadcast.deliveries.get()
+
+    def reviewer_resends(result):
+        Delivery.objects.filter(pk=delivery.pk).update(status=Status.QUEUED)
+
+    pipeline_backends.meanwhile.append(reviewer_resends)
+    Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        sending.send_delivery(delivery.pk)
+
+    delivery.refresh_from_db()
+    broadcast.refresh_from_db()
+    assert delivery.status == Status.ACCEPTED and delivery.answered_late_at is not None
+    assert broadcast.status == Broadcast.Status.DONE
+
+
+def test_a_message_resent_after_review_reopens_its_done_broadcast_until_it_is_answered(
+    django_capture_on_commit_callbacks,
+):
+    broadcast = confirmed(2)
+    pipeline_backends.raise_next.append(SMSBackendError("Read timed out", maybe_sent=True))
+    run(broadcast)
+    assert broadcast.status == Broadcast.Status.DONE  # both in review
+    first, second = broadcast.deliveries.order_by("pk")
+    checker = SuperuserFactory()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sending.resolve_review(first, resend=False, user=checker)
+        assert sending.resolve_review(second, resend=True, user=checker)  # sent at once
+
+    second.refresh_from_db()
+    broadcast.refresh_from_db()
+    assert [m.reference for m in outbox()] == [str(second.uuid)]
+    assert second.status == Status.ACCEPTED
+    assert broadcast.status == Broadcast.Status.DONE and broadcast.finished_at is not None
+
+
+def test_a_chunk_checks_whether_its_broadcast_is_done_once_not_per_message(
+    django_capture_on_commit_callbacks,
+):
+    def broadcast_queries(count):
+        broadcast = confirmed(count)
+        for delivery in broadcast.deliveries.all():
+            locmem.fail(delivery.phone, code="21211", message="Invalid number", permanent=True)
+        with (
+            CaptureQueriesContext(connection) as captured,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            run(broadcast)
+        assert broadcast.status == Broadcast.Status.DONE
+        assert set(broadcast.deliveries.values_list("status", flat=True)) == {Status.FAILED}
+        return [q["sql"] for q in captured if 'wagtail_grantee_sms_broadcast"' in q["sql"]]
+
+    assert len(broadcast_queries(2)) == len(broadcast_queries(20))
