@@ -20,6 +20,7 @@ are kept.
 
 import logging
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -87,10 +88,25 @@ class Estimate:
 
 @dataclass(frozen=True)
 class Budget:
+    """This month on one backend: ``spent`` on messages the provider took, ``committed`` to
+    the confirmed broadcasts' messages not sent yet, and what ``remaining`` of ``budget`` is
+    left after both (negative when over; ``None`` without a budget)."""
+
     budget: Decimal | None
     spent: Decimal
+    committed: Decimal
     remaining: Decimal | None
     currency: str
+
+    @property
+    def left(self):
+        """What can still be spent (never below zero); ``None`` without a budget."""
+        return None if self.remaining is None else max(self.remaining, Decimal(0))
+
+    @property
+    def over(self):
+        """How far spending and commitments go beyond the budget (zero when within it)."""
+        return Decimal(0) if self.remaining is None else max(-self.remaining, Decimal(0))
 
 
 # Recipients ---------------------------------------------------------------------------------
@@ -237,21 +253,60 @@ def month_start(now=None):
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
+# Confirmed and not finished: what these broadcasts have not sent yet is committed.
+COMMITTING = (Status.SCHEDULED, Status.SENDING, Status.PAUSED)
+
+
 def budget_status(backend_alias=None):
-    """This month's spend on backend ``backend_alias`` against its ``MONTHLY_BUDGET``."""
+    """This month's spend on backend ``backend_alias``, what confirmed broadcasts will still
+    spend, and what is left of its ``MONTHLY_BUDGET``."""
     alias = backend_alias or "default"
     backend_settings = get_backend_settings(alias)
     spent = Delivery.objects.filter(
         backend_alias=alias, sent_at__gte=month_start(), price__isnull=False
     ).aggregate(total=Sum("price"))["total"] or Decimal(0)
+    committed = committed_cost(alias)
     budget = backend_settings["MONTHLY_BUDGET"]
     budget = Decimal(str(budget)) if budget is not None else None
     return Budget(
         budget=budget,
         spent=spent,
-        remaining=budget - spent if budget is not None else None,
+        committed=committed,
+        remaining=budget - spent - committed if budget is not None else None,
         currency=backend_settings["CURRENCY"],
     )
+
+
+def committed_cost(backend_alias):
+    """The estimated cost of the messages that confirmed, unfinished broadcasts (scheduled,
+    sending or paused) have still to send: each broadcast's estimate, in proportion to its
+    deliveries still queued or sending (failed, skipped or sent ones no longer count). One
+    query."""
+    unsent = Count("deliveries", filter=Q(deliveries__status__in=sending.UNFINISHED))
+    rows = (
+        Broadcast.objects.filter(
+            backend_alias=backend_alias,
+            status__in=COMMITTING,
+            estimated_cost__isnull=False,
+            recipient_count__gt=0,
+        )
+        .annotate(unsent=unsent)
+        .values_list("estimated_cost", "recipient_count", "unsent")
+    )
+    total = sum((cost * left / count for cost, count, left in rows), Decimal(0))
+    return total.quantize(Decimal("0.00001"))
+
+
+def _lock_budget(backend_alias):
+    """Hold the budget of ``backend_alias`` until the transaction ends, so that two
+    confirmations at once cannot both spend what is left: the second one waits, then counts
+    the first one's messages as committed. On PostgreSQL a transaction-level advisory lock;
+    SQLite lets one transaction write at a time (with ``transaction_mode`` ``IMMEDIATE`` a
+    second confirmation waits; otherwise it fails with "database is locked")."""
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(f"wagtail_grantee_sms.budget.{backend_alias}".encode())
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 # Actions ------------------------------------------------------------------------------------
@@ -298,6 +353,8 @@ def confirm_broadcast(broadcast, user):
         )
         if not expected.recipients:
             raise NoRecipients(_("None of the chosen groups has a verified contact."))
+        if get_backend_settings(locked.backend_alias)["MONTHLY_BUDGET"] is not None:
+            _lock_budget(locked.backend_alias)
         budget = budget_status(locked.backend_alias)
         if (
             budget.remaining is not None
@@ -308,11 +365,15 @@ def confirm_broadcast(broadcast, user):
             raise BudgetExceeded(
                 _(
                     "This broadcast would cost about %(cost)s %(currency)s, but only "
-                    "%(remaining)s %(currency)s of this month's budget is left."
+                    "%(remaining)s %(currency)s of this month's budget is left "
+                    "(%(spent)s %(currency)s spent, %(committed)s %(currency)s set aside for "
+                    "broadcasts still going out)."
                 )
                 % {
-                    "cost": expected.cost,
-                    "remaining": budget.remaining,
+                    "cost": f"{expected.cost:.2f}",
+                    "remaining": f"{budget.left:.2f}",
+                    "spent": f"{budget.spent:.2f}",
+                    "committed": f"{budget.committed:.2f}",
                     "currency": budget.currency,
                 }
             )

@@ -532,8 +532,60 @@ def test_the_dashboard_panel_shows_contacts_spend_and_last_broadcasts(client, se
 
     assert "data-sms-broadcast-panel" in page
     assert "4 verified contacts can receive broadcasts." in page
-    assert "of 100000.00 IDR spent" in page
+    assert "Monthly SMS budget:</strong> <span data-budget-total>100000.00 IDR" in page
     assert url("detail", broadcast.pk) in page
+
+
+def budget_lines(page):
+    """The budget's lines as the admin reads them: label, amount."""
+    import re
+
+    return re.findall(r"<strong>([^<]+):</strong> <span data-budget-\w+>([^<]+)</span>", page)
+
+
+def test_the_budget_shows_spent_set_aside_and_left_on_dashboard_compose_and_confirm(
+    client, settings, volunteers
+):
+    set_budget(settings, "10000")
+    sent = draft(volunteers)
+    broadcasting.confirm_broadcast(sent, SuperuserFactory())  # 4 x 350 = 1400, not sent yet
+    Delivery.objects.filter(pk=sent.deliveries.order_by("pk").first().pk).update(
+        status=Delivery.Status.ACCEPTED, price=Decimal("350"), sent_at=sent.confirmed_at
+    )
+    next_one = draft(volunteers)
+    login(client, "view_broadcast", "add_broadcast", "send_broadcast")
+    expected = [
+        ("Monthly SMS budget", "10000.00 IDR"),
+        ("Spent this month", "350.00 IDR"),
+        ("Set aside for broadcasts still going out", "1050.00 IDR"),
+        ("Left to spend", "8600.00 IDR"),
+    ]
+
+    for screen in (reverse("wagtailadmin_home"), url("add"), url("confirm", next_one.pk)):
+        assert budget_lines(client.get(screen).content.decode()) == expected, screen
+
+
+def test_the_confirmation_counts_what_other_broadcasts_set_aside(client, settings, volunteers):
+    set_budget(settings, "2000")  # 4 SMS at 350 = 1400 each: one fits, not two
+    broadcasting.confirm_broadcast(draft(volunteers), SuperuserFactory())
+    broadcast = draft(volunteers)
+    login(client, "send_broadcast")
+
+    page = client.get(url("confirm", broadcast.pk)).content.decode()
+
+    assert "costs more than what is left of this month" in page
+    assert "data-confirm-button" not in page
+    assert ("Left to spend", "600.00 IDR") in budget_lines(page)
+
+
+def test_over_the_budget_the_dashboard_says_by_how_much(client, settings, volunteers):
+    set_budget(settings, "1000")
+    broadcasting.confirm_broadcast(draft(volunteers), SuperuserFactory())  # 1400
+    login(client, "view_broadcast")
+
+    page = client.get(reverse("wagtailadmin_home")).content.decode()
+
+    assert ("Over the budget by", "400.00 IDR") in budget_lines(page)
 
 
 def test_the_dashboard_panel_is_hidden_from_users_without_broadcast_access(client):

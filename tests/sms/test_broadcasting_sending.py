@@ -1,6 +1,7 @@
 """Sending a broadcast in chunks: the pipeline's guarantees per delivery, at a constant number
 of queries per chunk, and the actions that steer it (pause, resume, cancel, retry)."""
 
+import os
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -409,9 +410,10 @@ def test_budget_needs_permission_to_exceed(settings):
         sent_at=broadcasting.month_start() - timedelta(seconds=1),
     )
     budget = broadcasting.budget_status()
-    assert (budget.budget, budget.spent, budget.remaining, budget.currency) == (
+    assert (budget.budget, budget.spent, budget.committed, budget.remaining, budget.currency) == (
         Decimal("1200"),
         Decimal("300"),
+        Decimal("0"),
         Decimal("900"),
         "IDR",
     )
@@ -424,6 +426,127 @@ def test_budget_needs_permission_to_exceed(settings):
     assert broadcast.deliveries.count() == 0
     assert broadcasting.confirm_broadcast(broadcast, boss)
     assert broadcast.estimated_cost == Decimal("1000") and broadcast.currency == "IDR"
+
+
+def budgeted(settings, budget):
+    configure(
+        settings,
+        backend="wagtail_grantee_sms.backends.locmem.SMSBackend",
+        backend_settings={"PRICE_PER_SEGMENT": "500", "CURRENCY": "IDR", "MONTHLY_BUDGET": budget},
+    )
+    return UserFactory(permissions=["add_broadcast", "send_broadcast"])
+
+
+def money(budget):
+    return budget.spent, budget.committed, budget.remaining
+
+
+def test_confirmed_broadcasts_not_sent_yet_count_against_the_budget(settings):
+    sender = budgeted(settings, 2000)
+    first = confirmed(2, user=sender)  # 1000, not sent yet (its chunks wait for the commit)
+
+    assert money(broadcasting.budget_status()) == (0, 1000, 1000)
+    group = ContactGroupFactory()
+    group.contacts.add(*ContactFactory.create_batch(3, status=Contact.Status.VERIFIED))
+    second = broadcasting.create_broadcast("Rapat", [group])  # 1500 > 1000 left
+
+    with pytest.raises(broadcasting.BudgetExceeded, match="1000.00 IDR set aside"):
+        broadcasting.confirm_broadcast(second, sender)
+    assert second.deliveries.count() == 0
+
+    run(first)  # sent: spent now, no longer committed
+    assert money(broadcasting.budget_status()) == (1000, 0, 1000)
+
+
+@pytest.mark.parametrize(
+    "status, committed",
+    [
+        (Broadcast.Status.SCHEDULED, 2000),
+        (Broadcast.Status.SENDING, 2000),
+        (Broadcast.Status.PAUSED, 2000),
+        (Broadcast.Status.CANCELLED, 0),
+        (Broadcast.Status.DONE, 0),
+    ],
+)
+def test_what_counts_as_committed_by_the_broadcasts_status(settings, status, committed):
+    budgeted(settings, 10000)
+    broadcast = confirmed(4)
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=status)
+
+    assert broadcasting.budget_status().committed == committed
+
+
+def test_messages_sent_failed_or_skipped_are_no_longer_committed(settings):
+    budgeted(settings, 10000)
+    broadcast = confirmed(4)  # 2000
+    sent, failed, skipped, waiting = broadcast.deliveries.order_by("pk")
+    Delivery.objects.filter(pk=sent.pk).update(
+        status=Status.ACCEPTED, price=Decimal("500"), sent_at=timezone.now()
+    )
+    Delivery.objects.filter(pk=failed.pk).update(status=Status.FAILED, error_code="21211")
+    Delivery.objects.filter(pk=skipped.pk).update(status=Status.FAILED, error_code="not_allowed")
+
+    budget = broadcasting.budget_status()
+
+    assert money(budget) == (500, 500, 9000)  # only the one still queued is committed
+    assert budget.left == 9000 and budget.over == 0
+
+
+def test_a_budget_overspent_says_by_how_much(settings):
+    budgeted(settings, 1000)
+    confirmed(4, user=SuperuserFactory())  # 2000: exceeds, with the permission
+
+    budget = broadcasting.budget_status()
+
+    assert (budget.remaining, budget.left, budget.over) == (-1000, 0, 1000)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="two simultaneous confirmations need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_confirmations_at_once_cannot_both_spend_what_is_left(settings, monkeypatch):
+    import threading
+    from time import sleep
+
+    from django.db import connections
+
+    sender = budgeted(settings, 1500)
+    broadcasts = []
+    for _ in range(2):  # 1000 each: either fits, not both
+        group = ContactGroupFactory()
+        group.contacts.add(*ContactFactory.create_batch(2, status=Contact.Status.VERIFIED))
+        broadcasts.append(broadcasting.create_broadcast("Rapat", [group]))
+    freeze = broadcasting.freeze_recipients
+
+    def slow_freeze(*args):
+        # Both requests have read the budget before either commits, unless one waits.
+        sleep(0.5)
+        return freeze(*args)
+
+    monkeypatch.setattr(broadcasting, "freeze_recipients", slow_freeze)
+    monkeypatch.setattr(broadcasting, "queue_chunks", lambda pk: None)  # not sent meanwhile
+    results, start = [], threading.Barrier(2)
+
+    def request(broadcast):
+        try:
+            start.wait()
+            results.append(broadcasting.confirm_broadcast(broadcast, sender))
+        except broadcasting.BudgetExceeded:
+            results.append("over budget")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request, args=(b,)) for b in broadcasts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results, key=str) == [True, "over budget"]
+    assert Delivery.objects.count() == 2
+    assert money(broadcasting.budget_status()) == (0, 1000, 500)
 
 
 def test_test_send_goes_to_the_users_own_verified_number(django_capture_on_commit_callbacks):
