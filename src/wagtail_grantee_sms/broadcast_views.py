@@ -32,10 +32,9 @@ from . import broadcasting, encoding
 from .backends import get_backend_settings
 from .forms import phone_for_user
 from .models import Broadcast, Contact, ContactGroup, Delivery
+from .permissions import broadcast_policy
 
 Status = Broadcast.Status
-PERMISSION = "wagtail_grantee_sms.%s_broadcast"
-EXCEED_BUDGET = "wagtail_grantee_sms.exceed_budget"
 URL_NAMESPACE = "wagtail_grantee_sms_broadcasts"
 PREVIEW_RECIPIENTS = 3
 MAX_BODY = 1600
@@ -52,17 +51,17 @@ def url_name(name):
     return f"{URL_NAMESPACE}:{name}"
 
 
-def can(user, action):
-    return user.has_perm(PERMISSION % action)
+def can(user, action, broadcast=None):
+    """Whether ``user`` may do ``action`` (``permissions.BroadcastPermissionPolicy``), to
+    ``broadcast`` if given."""
+    if broadcast is not None:
+        return broadcast_policy.user_has_permission_for_instance(user, action, broadcast)
+    return broadcast_policy.user_has_permission(user, action)
 
 
-def can_view(user):
-    return any(can(user, action) for action in ("view", "add", "change", "send"))
-
-
-def require(user, *actions):
-    """Raise ``PermissionDenied`` unless ``user`` has one of the broadcast permissions."""
-    if not any(can(user, action) for action in actions):
+def require(user, action, broadcast=None):
+    """Raise ``PermissionDenied`` unless ``user`` may do ``action`` (to ``broadcast``)."""
+    if not can(user, action, broadcast):
         raise PermissionDenied
 
 
@@ -278,7 +277,7 @@ class ComposeView(BroadcastAdminMixin, FormView):
     def dispatch(self, request, *args, **kwargs):
         if "pk" in kwargs:
             self.broadcast = get_object_or_404(Broadcast, pk=kwargs["pk"])
-            require(request.user, "change")
+            require(request.user, "change", self.broadcast)
             if not self.broadcast.editable:
                 messages.info(request, _("This broadcast is confirmed: it can no longer change."))
                 return redirect(url_name("detail"), self.broadcast.pk)
@@ -334,7 +333,7 @@ class ComposeView(BroadcastAdminMixin, FormView):
         if action == "continue" and can(user, "send"):
             return redirect(url_name("confirm"), broadcast.pk)
         messages.success(self.request, _("Draft saved."))
-        return redirect(url_name("edit" if can(user, "change") else "detail"), broadcast.pk)
+        return redirect(url_name("edit"), broadcast.pk)  # its author or an editor: may edit
 
     def save_once(self, form):
         """Save the form into its own draft: the first submission creates it, any other one
@@ -352,8 +351,7 @@ class ComposeView(BroadcastAdminMixin, FormView):
         broadcast = self.broadcast or self.draft_of_token(key)
         if broadcast.status != Status.DRAFT:
             return broadcast
-        if not can(user, "change") and broadcast.created_by_id != user.pk:
-            raise PermissionDenied
+        require(user, "change", broadcast)
         return form.save(user, broadcast)
 
     @staticmethod
@@ -387,7 +385,8 @@ class RecipientsView(View):
     """JSON for the compose form: who the chosen groups reach, without a reload."""
 
     def get(self, request):
-        require(request.user, "add", "change")
+        if not broadcast_policy.user_has_any_permission(request.user, ["add", "change"]):
+            raise PermissionDenied
         groups = group_ids(request.GET.getlist("groups"))
         exclude = group_ids(request.GET.getlist("exclude_groups"))
         groups = ContactGroup.objects.filter(pk__in=groups)
@@ -454,7 +453,7 @@ class ConfirmView(BroadcastAdminMixin, TemplateView):
             estimate=estimate,
             budget=budget,
             over_budget=over_budget,
-            can_exceed=self.request.user.has_perm(EXCEED_BUDGET),
+            can_exceed=can(self.request.user, "exceed_budget"),
             preview=preview(self.broadcast, self.request.user),
         )
         return context
@@ -518,8 +517,7 @@ class DetailView(BroadcastAdminMixin, TemplateView):
     template_name = "wagtail_grantee_sms/broadcasts/detail.html"
 
     def dispatch(self, request, pk):
-        if not can_view(request.user):
-            raise PermissionDenied
+        require(request.user, "view")
         self.broadcast = get_object_or_404(
             Broadcast.objects.select_related("created_by", "confirmed_by"), pk=pk
         )
@@ -555,7 +553,7 @@ class DetailView(BroadcastAdminMixin, TemplateView):
                 for code, text in (broadcast.bodies or {}).items()
             ],
             can_inspect=user.has_perm("wagtail_grantee_sms.view_delivery"),
-            can_edit=broadcast.editable and can(user, "change"),
+            can_edit=broadcast.editable and can(user, "change", broadcast),
             can_confirm=broadcast.editable and can(user, "send"),
         )
         return context
@@ -563,8 +561,7 @@ class DetailView(BroadcastAdminMixin, TemplateView):
 
 class ProgressView(View):
     def get(self, request, pk):
-        if not can_view(request.user):
-            raise PermissionDenied
+        require(request.user, "view")
         return JsonResponse(progress_data(get_object_or_404(Broadcast, pk=pk)))
 
 
@@ -601,8 +598,7 @@ class ExportView(View):
     """The deliveries of a broadcast as CSV; numbers masked unless ``view_full_phone``."""
 
     def get(self, request, pk):
-        if not can_view(request.user):
-            raise PermissionDenied
+        require(request.user, "view")
         broadcast = get_object_or_404(Broadcast, pk=pk)
         user = request.user
 
@@ -669,8 +665,7 @@ class HistoryView(BroadcastAdminMixin, TemplateView):
     page_title = _("Broadcasts")
 
     def dispatch(self, request, *args, **kwargs):
-        if not can_view(request.user):
-            raise PermissionDenied
+        require(request.user, "view")
         return super().dispatch(request, *args, **kwargs)
 
     def get_breadcrumbs_items(self):
@@ -690,7 +685,7 @@ class HistoryView(BroadcastAdminMixin, TemplateView):
 
 def dashboard_context(user):
     """What the dashboard panel shows, or None for a user who may not see broadcasts."""
-    if not can_view(user):
+    if not can(user, "view"):
         return None
     recent = list(with_totals(Broadcast.objects.exclude(status=Status.DRAFT))[:5])
     for broadcast in recent:
@@ -731,6 +726,6 @@ class BroadcastViewSet(ViewSet):
 
         class BroadcastMenuItem(MenuItem):
             def is_shown(self, request):
-                return can_view(request.user)
+                return can(request.user, "view")
 
         return BroadcastMenuItem

@@ -45,6 +45,7 @@ from .backends import (
 )
 from .conf import get_setting
 from .models import Broadcast, Contact, Delivery, UnmatchedDeliveryReport
+from .permissions import broadcast_policy
 from .signals import delivery_status_changed
 
 logger = logging.getLogger(__name__)
@@ -333,7 +334,7 @@ def confirm_broadcast(broadcast, user):
     tab: nothing more happens). Raises ``NoRecipients``, ``BudgetExceeded`` or
     ``PermissionDenied``.
     """
-    if user is not None and not user.has_perm("wagtail_grantee_sms.send_broadcast"):
+    if user is not None and not broadcast_policy.user_has_permission(user, "send"):
         raise PermissionDenied
     with transaction.atomic():
         # The row lock (PostgreSQL) and the conditional UPDATE (SQLite too) let only one of
@@ -360,7 +361,9 @@ def confirm_broadcast(broadcast, user):
             budget.remaining is not None
             and expected.cost is not None
             and expected.cost > budget.remaining
-            and not (user is not None and user.has_perm("wagtail_grantee_sms.exceed_budget"))
+            and not (
+                user is not None and broadcast_policy.user_has_permission(user, "exceed_budget")
+            )
         ):
             raise BudgetExceeded(
                 _(

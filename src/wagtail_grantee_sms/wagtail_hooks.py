@@ -216,5 +216,11 @@ def register_broadcast_permissions():
 
     return Permission.objects.filter(
         content_type__app_label="wagtail_grantee_sms",
-        codename__in=["add_broadcast", "change_broadcast", "send_broadcast", "exceed_budget"],
+        codename__in=[
+            "add_broadcast",
+            "change_broadcast",
+            "view_broadcast",
+            "send_broadcast",
+            "exceed_budget",
+        ],
     )

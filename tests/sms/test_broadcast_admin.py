@@ -143,10 +143,9 @@ def test_a_drafter_may_write_but_not_confirm(client, volunteers):
 
     broadcast = Broadcast.objects.get()
     assert response.status_code == 302
-    # not the confirmation; and editing a saved draft needs change_broadcast
-    assert response.url == url("detail", broadcast.pk)
+    # not the confirmation: back to her own draft, which she may edit
+    assert response.url == url("edit", broadcast.pk)
     assert "Continue to confirm" not in client.get(response.url).content.decode()
-    assert refused(client.get(url("edit", broadcast.pk)))
     assert refused(client.get(url("confirm", broadcast.pk)))
     assert refused(client.post(url("confirm", broadcast.pk)))
     broadcast.refresh_from_db()
@@ -229,7 +228,7 @@ def test_a_double_click_or_the_back_button_makes_one_draft(client, volunteers):
 
     broadcast = Broadcast.objects.get()
     assert broadcast.body == "Halo {name}!"
-    assert response.url == url("detail", broadcast.pk)  # add_broadcast only: the draft's page
+    assert response.url == url("edit", broadcast.pk)  # add_broadcast: her own draft
     # another tab has its own form, so its own draft
     client.post(url("add"), compose_data(volunteers, form_id="form-2"))
     assert Broadcast.objects.count() == 2
