@@ -483,8 +483,8 @@ def progress_data(broadcast):
     data.update(
         status=broadcast.status,
         status_label=str(broadcast.get_status_display()),
-        finished=broadcast.status in (Status.DONE, Status.CANCELLED, Status.DRAFT)
-        or (data.get("total") and data.get("percent_done", 0) >= 100),
+        # Done as soon as its last message is answered; the page polls until then.
+        finished=broadcast.status in (Status.DONE, Status.CANCELLED, Status.DRAFT),
     )
     return data
 

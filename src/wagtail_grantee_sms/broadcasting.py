@@ -512,6 +512,9 @@ def queue_chunks(broadcast_id, *, only=None):
         taken = (taken + 1) % size
     for first, last in ranges:
         tasks.enqueue_broadcast_chunk(broadcast_id, first, last)
+    if not ranges:
+        # Nothing left to send (resumed after its last message went out): done now.
+        sending.finish_broadcast_if_done(broadcast_id)
 
 
 def pause_broadcast(broadcast, user=None):

@@ -689,3 +689,15 @@ def test_a_chunk_checks_whether_its_broadcast_is_done_once_not_per_message(
         return [q["sql"] for q in captured if 'wagtail_grantee_sms_broadcast"' in q["sql"]]
 
     assert len(broadcast_queries(2)) == len(broadcast_queries(20))
+
+
+def test_a_broadcast_resumed_with_nothing_left_to_send_is_done(django_capture_on_commit_callbacks):
+    broadcast = confirmed(2)
+    assert broadcasting.pause_broadcast(broadcast)  # as its last batch was being sent
+    broadcast.deliveries.update(status=Status.ACCEPTED)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert broadcasting.resume_broadcast(broadcast)
+
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.DONE and broadcast.finished_at is not None

@@ -234,7 +234,7 @@
             var cell = root.querySelector('[data-count="' + key + '"]');
             if (cell) cell.textContent = data[key];
           });
-          var status = root.querySelector("[data-status]");
+          var status = document.querySelector("[data-status]");  // in the facts, above
           if (status && data.status_label) status.textContent = data.status_label;
           // Every 2 seconds while sending; a scheduled or paused broadcast changes slowly.
           if (!data.finished) setTimeout(update, data.status === "sending" ? 2000 : 15000);
