@@ -138,7 +138,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "static"
 MEDIA_URL = "/media/"
-MEDIA_ROOT = BASE_DIR / "media"
+# DJANGO_MEDIA_ROOT: uploads elsewhere (the tests keep each run's images in a temporary folder).
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT") or BASE_DIR / "media")
 
 WAGTAIL_SITE_NAME = "Lembaga Bhinneka"
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
@@ -155,7 +156,13 @@ WAGTAIL_GRANTEE_SMS = {
     # The demo prints each SMS in the terminal of `make demo` instead of sending it. A real
     # site names its gateway here: see docs/sms-backends.md.
     "BACKENDS": {
-        "default": {"BACKEND": "wagtail_grantee_sms.backends.console.SMSBackend"},
+        "default": {
+            "BACKEND": "wagtail_grantee_sms.backends.console.SMSBackend",
+            # An example price and monthly budget, so that the broadcast screens show costs.
+            "PRICE_PER_SEGMENT": "350",
+            "CURRENCY": "IDR",
+            "MONTHLY_BUDGET": "500000",
+        },
     },
 }
 

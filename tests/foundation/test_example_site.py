@@ -29,20 +29,28 @@ print("contacts", Contact.objects.count(), "pages", Page.objects.count())
 """
 
 
-@pytest.fixture
-def manage(tmp_path):
+def example_site_env(tmp_path, base_url="http://127.0.0.1:8123", **extra):
+    """The environment `make demo` gives the example site (``base_url`` as `make demo`'s
+    DEMO_URL sets it), with its own fresh SQLite database and media folder in ``tmp_path``:
+    never the tests' database, broker or cache, nor the example site's own files."""
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    env |= {
+    return env | {
         "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "DJANGO_SUPERUSER_USERNAME": "editor",
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
         "DJANGO_SUPERUSER_PASSWORD": "demo-password",
         "PYTHONPATH": str(EXAMPLE_SITE.parent / "src"),
-        "WAGTAILADMIN_BASE_URL": "http://127.0.0.1:8123",  # as `make demo PORT=8123` sets it
+        "WAGTAILADMIN_BASE_URL": base_url,
+        **extra,
     }
+
+
+@pytest.fixture
+def manage(tmp_path):
+    env = example_site_env(tmp_path, DJANGO_SUPERUSER_USERNAME="editor")
 
     def run(*args):
         completed = subprocess.run(
