@@ -125,3 +125,32 @@ def test_an_admin_from_an_earlier_demo_gets_a_name(demo_admin, monkeypatch):
     demo_admin.refresh_from_db()
     assert demo_admin.get_full_name() == "Admin Bhinneka"
     assert demo_admin.check_password("demo-password")  # the password stays
+
+
+def test_the_demo_has_one_sent_broadcast_with_its_deliveries():
+    from example_site.demo.content import broadcasts as demo_broadcasts
+    from wagtail_grantee_sms import broadcasting
+    from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
+
+    demo_contacts.load(lambda line: None)
+    demo_broadcasts.load(lambda line: None)
+    demo_broadcasts.load(lambda line: None)  # again: nothing twice
+
+    broadcast = Broadcast.objects.get()
+    volunteers = Contact.objects.filter(
+        groups__name="Relawan", status=Contact.Status.VERIFIED
+    ).count()
+    assert broadcast.status == Broadcast.Status.DONE
+    assert broadcast.confirmed_at < broadcast.finished_at
+    assert broadcast.recipient_count == broadcast.deliveries.count() == volunteers
+    progress = broadcasting.progress(broadcast)
+    assert progress["percent_done"] == 100
+    assert (progress["delivered"], progress["accepted"], progress["failed"]) == (
+        volunteers - 2,
+        1,
+        1,
+    )
+    assert not broadcast.deliveries.filter(body__contains="{first_name}").exists()
+    assert Delivery.objects.filter(broadcast=broadcast, price__isnull=False).count() == (
+        volunteers - 1
+    )
