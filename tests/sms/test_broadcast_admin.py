@@ -601,7 +601,8 @@ def test_the_progress_endpoint_is_json(client, volunteers):
     assert json.loads(response.content)["status"] == "draft"
 
 
-def test_the_screens_speak_indonesian(client, volunteers):
+def test_the_screens_speak_indonesian(client, settings, volunteers):
+    set_budget(settings, "100000")
     user = login(client, "add_broadcast", "change_broadcast", "send_broadcast")
     from wagtail.users.models import UserProfile
 
@@ -617,6 +618,10 @@ def test_the_screens_speak_indonesian(client, volunteers):
     assert "Ganti karakter yang mirip" in compose
     assert "%(characters)s karakter" in compose  # the counter's sentence, for the JavaScript
     assert "Konfirmasi dan kirim ke 4 kontak" in confirm_page
+    for page in (compose, confirm_page):
+        assert "Terpakai bulan ini" in page
+        assert "Dicadangkan untuk siaran yang masih dikirim" in page
+        assert "Sisa yang bisa dipakai" in page
 
 
 def test_the_delivery_list_pages_keep_the_status_filter(client, confirm, volunteers, monkeypatch):
