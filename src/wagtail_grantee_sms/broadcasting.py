@@ -32,6 +32,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from wagtail.log_actions import log
 
@@ -298,6 +299,11 @@ def committed_cost(backend_alias):
     return total.quantize(Decimal("0.00001"))
 
 
+def _amount(value):
+    """An amount of money as the active language writes it (Indonesian: 4.900,00)."""
+    return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
 def _lock_budget(backend_alias):
     """Hold the budget of ``backend_alias`` until the transaction ends, so that two
     confirmations at once cannot both spend what is left: the second one waits, then counts
@@ -373,10 +379,10 @@ def confirm_broadcast(broadcast, user):
                     "broadcasts still going out)."
                 )
                 % {
-                    "cost": f"{expected.cost:.2f}",
-                    "remaining": f"{budget.left:.2f}",
-                    "spent": f"{budget.spent:.2f}",
-                    "committed": f"{budget.committed:.2f}",
+                    "cost": _amount(expected.cost),
+                    "remaining": _amount(budget.left),
+                    "spent": _amount(budget.spent),
+                    "committed": _amount(budget.committed),
                     "currency": budget.currency,
                 }
             )

@@ -111,13 +111,13 @@ def test_an_editor_composes_checks_the_cost_confirms_and_watches_it_go_out(
         page.wait_for_selector("[data-total][data-exact='1']")  # the server's exact estimate
         assert total.get_attribute("data-segments") == "5"
         assert total.get_attribute("data-cost") == "1750.00"
-        assert "1750.00 IDR" in total.inner_text()
+        assert "1,750.00 IDR" in total.inner_text()  # as the page's language writes it
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
         page.get_by_role("button", name="Continue to confirm").click()
         page.wait_for_url("**/confirm/")
         assert page.locator("[data-fact=recipients]").inner_text() == "5"
-        assert "1750.00 IDR" in page.locator("[data-fact=cost]").inner_text()
+        assert "1,750.00 IDR" in page.locator("[data-fact=cost]").inner_text()
         page.locator("[data-confirm-button]").click()
 
         page.wait_for_url("**/sms/broadcasts/*/")

@@ -357,7 +357,7 @@ def test_the_confirmation_states_recipients_sms_and_cost(client, volunteers):
 
     assert 'data-fact="recipients">4<' in page
     assert 'data-fact="segments">4 (GSM-7)<' in page
-    assert "1400.00 IDR" in page
+    assert "1,400.00 IDR" in page
 
 
 def test_confirming_twice_makes_one_set_of_deliveries(client, confirm, volunteers):
@@ -518,7 +518,7 @@ def test_the_history_shows_status_author_recipients_rate_and_cost(client, volunt
 
     assert "Sri Wahyuni" in page
     assert "75%" in page
-    assert "1400.00 IDR" in page
+    assert "1,400.00 IDR" in page
 
 
 def test_the_dashboard_panel_shows_contacts_spend_and_last_broadcasts(client, settings, volunteers):
@@ -531,7 +531,7 @@ def test_the_dashboard_panel_shows_contacts_spend_and_last_broadcasts(client, se
 
     assert "data-sms-broadcast-panel" in page
     assert "4 verified contacts can receive broadcasts." in page
-    assert "Monthly SMS budget:</strong> <span data-budget-total>100000.00 IDR" in page
+    assert "Monthly SMS budget:</strong> <span data-budget-total>100,000.00 IDR" in page
     assert url("detail", broadcast.pk) in page
 
 
@@ -554,10 +554,10 @@ def test_the_budget_shows_spent_set_aside_and_left_on_dashboard_compose_and_conf
     next_one = draft(volunteers)
     login(client, "view_broadcast", "add_broadcast", "send_broadcast")
     expected = [
-        ("Monthly SMS budget", "10000.00 IDR"),
+        ("Monthly SMS budget", "10,000.00 IDR"),
         ("Spent this month", "350.00 IDR"),
-        ("Set aside for broadcasts still going out", "1050.00 IDR"),
-        ("Left to spend", "8600.00 IDR"),
+        ("Set aside for broadcasts still going out", "1,050.00 IDR"),
+        ("Left to spend", "8,600.00 IDR"),
     ]
 
     for screen in (reverse("wagtailadmin_home"), url("add"), url("confirm", next_one.pk)):

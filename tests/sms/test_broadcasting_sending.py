@@ -450,7 +450,7 @@ def test_confirmed_broadcasts_not_sent_yet_count_against_the_budget(settings):
     group.contacts.add(*ContactFactory.create_batch(3, status=Contact.Status.VERIFIED))
     second = broadcasting.create_broadcast("Rapat", [group])  # 1500 > 1000 left
 
-    with pytest.raises(broadcasting.BudgetExceeded, match="1000.00 IDR set aside"):
+    with pytest.raises(broadcasting.BudgetExceeded, match="1,000.00 IDR set aside"):
         broadcasting.confirm_broadcast(second, sender)
     assert second.deliveries.count() == 0
 

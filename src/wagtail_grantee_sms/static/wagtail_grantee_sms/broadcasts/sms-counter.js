@@ -150,7 +150,11 @@
       if (price !== null) {
         var cost = exact && exact.cost !== null ? Number(exact.cost) : total * price;
         out.dataset.cost = cost.toFixed(2);
-        text += " " + format(words.cost, { cost: cost.toFixed(2), currency: currency });
+        // Written as the page's language writes amounts (Indonesian: 4.900,00).
+        var shown = cost.toLocaleString(document.documentElement.lang || undefined, {
+          minimumFractionDigits: 2, maximumFractionDigits: 2
+        });
+        text += " " + format(words.cost, { cost: shown, currency: currency });
         var over = root.querySelector("[data-over-budget]");
         if (over) over.hidden = !(remainingBudget !== null && cost > remainingBudget);
       }
