@@ -22,7 +22,18 @@ class ResolveReviewView(View):
         if not request.user.has_perm(RESOLVE_PERMISSION):
             raise PermissionDenied
         delivery = get_object_or_404(Delivery, pk=pk)
-        if sending.resolve_review(delivery, resend=self.resend, user=request.user):
+        try:
+            resolved = sending.resolve_review(delivery, resend=self.resend, user=request.user)
+        except sending.BroadcastCancelled:
+            messages.error(
+                request,
+                _(
+                    "Its broadcast was cancelled, so this message is not sent again. "
+                    "Mark it as failed instead."
+                ),
+            )
+            return redirect(Delivery.snippet_viewset.get_url_name("inspect"), pk)
+        if resolved:
             messages.success(
                 request,
                 _("The message is queued to be sent again.")

@@ -274,10 +274,25 @@ def claim(delivery_id, *, resend_interrupted=False):
     return None
 
 
+class BroadcastCancelled(Exception):
+    """A message of a cancelled broadcast is not sent again: cancelling stopped the rest."""
+
+
+def can_resend(delivery):
+    """Whether a delivery in review may be sent again: not when its broadcast was cancelled."""
+    if not delivery.broadcast_id:
+        return True
+    return not Broadcast.objects.filter(
+        pk=delivery.broadcast_id, status=Broadcast.Status.CANCELLED
+    ).exists()
+
+
 def resolve_review(delivery, *, resend, user=None):
     """Someone checked a delivery marked for review with the provider: send it again (it did
     not arrive) or mark it failed. Logged with its author; False if it needs no review (any
-    more)."""
+    more). Raises ``BroadcastCancelled`` for a resend of a cancelled broadcast's message."""
+    if resend and not can_resend(delivery):
+        raise BroadcastCancelled
     if resend:
         fields = {"status": Status.QUEUED, "next_attempt_at": None}
         action = "wagtail_grantee_sms.delivery_resend"

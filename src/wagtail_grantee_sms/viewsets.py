@@ -20,7 +20,7 @@ from wagtail.log_actions import LogContext
 from wagtail.models import ModelLogEntry
 from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, SnippetViewSet
 
-from . import delivery_views, phones, verification, views
+from . import delivery_views, phones, sending, verification, views
 from .broadcast_views import BroadcastViewSet
 from .conf import get_setting
 from .forms import ContactForm, can_see_full_phone, phone_for_user
@@ -403,6 +403,7 @@ class DeliveryInspectView(ReadableInspectView):
             viewset = Delivery.snippet_viewset
             context.update(
                 can_resolve=True,
+                can_resend=sending.can_resend(self.object),
                 resend_url=reverse(viewset.get_url_name("resend"), args=[self.object.pk]),
                 give_up_url=reverse(viewset.get_url_name("give_up"), args=[self.object.pk]),
             )

@@ -6,7 +6,7 @@ from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
 from tests.sms.pipeline_backends import configure
-from wagtail_grantee_sms.models import Delivery
+from wagtail_grantee_sms.models import Broadcast, Delivery
 
 from .factories import DeliveryFactory, UserFactory
 
@@ -90,3 +90,24 @@ def test_resolving_needs_its_permission(client):
     assert response.url == reverse("wagtailadmin_home")  # Wagtail's "permission denied"
     delivery.refresh_from_db()
     assert delivery.status == Status.REVIEW
+
+
+def test_a_message_of_a_cancelled_broadcast_is_not_sent_again_after_review(
+    client, reviewer, django_capture_on_commit_callbacks
+):
+    broadcast = Broadcast.objects.create(body="Rapat Sabtu", status=Broadcast.Status.CANCELLED)
+    delivery = DeliveryFactory(status=Status.REVIEW, broadcast=broadcast)
+
+    html = client.get(url("inspect", delivery)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url("resend", delivery), follow=True)
+
+    assert "It was not sent: send again" not in html
+    assert "Its broadcast was cancelled" in html
+    assert url("give_up", delivery) in html
+    assert "Its broadcast was cancelled" in response.content.decode()
+    assert wagtail_grantee_sms.outbox == []
+    delivery.refresh_from_db()
+    assert delivery.status == Status.REVIEW
+    broadcast.refresh_from_db()
+    assert broadcast.status == Broadcast.Status.CANCELLED
