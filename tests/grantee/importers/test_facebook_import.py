@@ -459,9 +459,9 @@ def test_a_failed_import_removes_the_images_it_stored(tmp_path, section, setting
     real_load = base.ImageStore._load
 
     def load_then_remember(self, media):
-        image, problem = real_load(self, media)
-        stored.append(image.file.name)
-        return image, problem
+        loaded = real_load(self, media)
+        stored.extend(self.stored_files)
+        return loaded
 
     def fail(self, planned, images):
         if planned.item.title == "Dua":
