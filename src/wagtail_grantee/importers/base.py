@@ -43,6 +43,7 @@ from django.db.models import F
 from django.utils.html import escape, urlize
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from modelcluster.models import get_all_child_relations
 from modelsearch.backends import get_search_backends_with_name
 from wagtail.images import get_image_model
 from wagtail.images.fields import WagtailImageField
@@ -672,7 +673,9 @@ class PageImporter:
             return
         fingerprints = {pk: (fingerprint, created) for pk, fingerprint, created in self.written}
         self.written = []
-        pages = list(PostPage.objects.filter(pk__in=fingerprints))
+        # The posts' child relations (tags, comments) in a query each for the whole batch.
+        relations = [relation.get_accessor_name() for relation in get_all_child_relations(PostPage)]
+        pages = list(PostPage.objects.filter(pk__in=fingerprints).prefetch_related(*relations))
         for page in pages:
             ReferenceIndex.create_or_update_for_object(page)
         index_posts(pages)
@@ -697,17 +700,20 @@ class PageImporter:
             self.tags.setdefault(tag.name, tag)
 
     def _write_page(self, planned, item, fields):
-        # Publishing validates the page when it saves it; the revision before it need not.
+        # Revisions are saved as the admin saves a draft, without a full validation (title and
+        # slug are checked when the page is saved); publishing validates the page in full.
         if planned.action == CREATED:
-            page = PostPage(**fields, live=False, owner=self.user)
+            page = PostPage(**fields, live=False, owner=self.user, locale_id=self.parent.locale_id)
+            # A page that does not exist yet is no site's root: spares a query on each save.
+            page._is_site_root = False
             page.tags.set(self._tags(item.tags))
             self._remember_tags(page)
             if self.publish and item.date:
                 # Publishing keeps an original first-publication date.
                 page.first_published_at = item.date
             self.parent.add_child(instance=page)  # logs its creation in the owner's name
+            revision = page.save_revision(user=self.user, log_action=False, clean=False)
             publish = self.publish
-            revision = page.save_revision(user=self.user, log_action=False, clean=not publish)
         else:
             page = PostPage.objects.get(pk=planned.page_id)
             was_live = page.live
@@ -716,8 +722,8 @@ class PageImporter:
                 setattr(page, name, value)
             page.tags.set(self._tags(item.tags))
             self._remember_tags(page)
+            revision = page.save_revision(user=self.user, log_action=True, clean=False)
             publish = was_live or self.publish
-            revision = page.save_revision(user=self.user, log_action=True, clean=not publish)
         if publish:
             revision.publish(user=self.user)
         return page
