@@ -25,12 +25,14 @@ module plans and writes them, with these guarantees:
 """
 
 import csv
+import gc
 import hashlib
 import json
 import logging
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -459,6 +461,22 @@ def index_posts(pages):
                 raise
 
 
+@contextmanager
+def garbage_collected_young():
+    """Within it, ``gc.collect()`` looks only at the objects made since the block began.
+
+    Pages, revisions and querysets hold reference cycles, so what an import lets go of post by
+    post waits for Python's full collection, which a process as large as Django's runs rarely:
+    the import's memory would grow with the archive. The objects that existed before are frozen
+    out of the collector's sight (``gc.freeze()``) for the block, so the collection after each
+    batch of posts costs about a hundredth of a second instead of a fifth."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 @dataclass
 class PlannedItem:
     item: SourceItem
@@ -578,7 +596,11 @@ class PageImporter:
         )
         try:
             # The feeds are invalidated once the transaction is over, and not if it fails.
-            with signal_handlers.feed_invalidation_deferred(), transaction.atomic():
+            with (
+                garbage_collected_young(),
+                signal_handlers.feed_invalidation_deferred(),
+                transaction.atomic(),
+            ):
                 for done, planned in enumerate(self.plan(items), 1):
                     if planned.action in (CREATED, UPDATED):
                         self._write(planned, images)
@@ -664,6 +686,7 @@ class PageImporter:
         self.written.append((page.pk, planned.fingerprint, planned.action == CREATED))
         if len(self.written) >= WRITE_BATCH:
             self.write_batch()
+            gc.collect()  # cheap within garbage_collected_young() (see there)
 
     def write_batch(self):
         """References, search entries and fingerprints of the pages written since the last
