@@ -118,7 +118,7 @@ def bench_database(on_disk=False):
         try:
             yield
         finally:
-            in_memory = connection.is_in_memory_db()
+            in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
             connection.creation.destroy_test_db(old_name, verbosity=0)
             if in_memory:
                 # Django keeps an in-memory SQLite database open for good; the next run must

@@ -332,7 +332,7 @@ def make_summary(text, max_chars=300):
 # Images
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageRef:
     """What a post needs of an image: kept instead of the image, so that memory does not
     grow with the pictures of an archive."""
