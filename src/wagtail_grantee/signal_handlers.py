@@ -1,29 +1,49 @@
 """Keep feeds fresh: when a page is published, unpublished, moved or deleted, the feeds that
 carry it get a new cache version, the front-end cache forgets them (when
 ``wagtail.contrib.frontend_cache`` is installed) and the WebSub hub is told (when configured).
+
+Within :func:`feed_invalidation_deferred` (an import), publishing does this once per place at
+the end instead of once per page.
 """
+
+import threading
+from contextlib import contextmanager
 
 import swapper
 from django.apps import apps
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from modelsearch import signal_handlers as search_signal_handlers
 from wagtail.models import PageViewRestriction
+from wagtail.search import index
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import tasks
 from .conf import get_setting
 from .feeds.caching import bump_feed_versions
 from .feeds.discovery import feed_pages_for, feed_urls
+from .feeds.routes import FeedRoutesMixin
+from .models.pages import PostPage, PostPageTag, post_search_index_is_deferred
+from .models.snippets import Category
+
+_deferred = threading.local()
 
 
-def feeds_carrying(page, place=None):
-    """The full URLs of every feed that carries ``page`` (by its tags and categories too).
-
-    ``place`` is where in the tree to look, when not the page's own (its old parent on a move).
-    """
+def terms_of(page):
+    """The slugs of the tags and of the categories of ``page``."""
     page = page.specific_deferred
     tags = [tag.slug for tag in page.tags.all()] if hasattr(page, "tags") else []
     categories = [c.slug for c in page.categories.all()] if hasattr(page, "categories") else []
+    return tags, categories
+
+
+def feeds_carrying(page, place=None, terms=None):
+    """The full URLs of every feed that carries ``page`` (by its tags and categories too).
+
+    ``place`` is where in the tree to look, when not the page's own (its old parent on a move);
+    ``terms`` are the tag and category slugs, when not the page's own.
+    """
+    tags, categories = terms or terms_of(page)
     return [
         url
         for feed_page in feed_pages_for(place or page)
@@ -38,12 +58,73 @@ def purge_from_frontend_cache(urls):
         transaction.on_commit(lambda: purge_urls_from_cache(urls))
 
 
-def on_page_published(sender, instance, **kwargs):
-    bump_feed_versions(instance.path)
-    urls = feeds_carrying(instance)
+def invalidate_feeds(page, terms=None):
+    """New cache versions for the feeds that carry ``page``, which are purged from the
+    front-end cache and announced to the WebSub hub."""
+    bump_feed_versions(page.path)
+    urls = feeds_carrying(page, terms=terms)
     purge_from_frontend_cache(urls)
     if get_setting("WEBSUB_HUB"):
         tasks.enqueue_websub_ping(urls)
+
+
+@contextmanager
+def feed_invalidation_deferred():
+    """Within it, pages (un)published in this thread are not invalidated one by one: when the
+    block ends without an error, the feeds of each place where pages were published are
+    invalidated once, with the tags and categories of the posts among those pages.
+
+    An import that publishes a thousand posts in a section invalidates the section's feeds
+    (and its home's) once instead of a thousand times. Other threads are not affected.
+    """
+    if getattr(_deferred, "places", None) is not None:
+        yield  # the outermost block invalidates
+        return
+    _deferred.places = {}
+    try:
+        yield
+        places = _deferred.places
+    finally:
+        del _deferred.places
+    page_model = swapper.load_model("wagtailcore", "Page")
+    for path, page_ids in places.items():
+        place = page_model.objects.filter(path=path).first()
+        if place is not None:  # else deleted in the meantime, which invalidated its feeds
+            invalidate_feeds(place, terms=terms_of_posts(page_ids))
+
+
+def terms_of_posts(page_ids):
+    """The slugs of the tags and of the categories of the posts among ``page_ids``."""
+    tags, categories = set(), set()
+    page_ids = list(page_ids)
+    for start in range(0, len(page_ids), 500):
+        batch = page_ids[start : start + 500]
+        tags.update(
+            PostPageTag.objects.filter(content_object_id__in=batch).values_list(
+                "tag__slug", flat=True
+            )
+        )
+        categories.update(Category.objects.filter(posts__in=batch).values_list("slug", flat=True))
+    return sorted(tags), sorted(categories)
+
+
+def defer_invalidation(page, places):
+    """Remember that ``page`` changed, under its nearest place with feeds of its own."""
+    # A page without feeds (a post) is carried by the feeds of its parent and its ancestors,
+    # so the posts of a section make one place, the section.
+    if isinstance(page, FeedRoutesMixin) or page.depth <= 1:
+        path = page.path
+    else:
+        path = page.path[: -page.steplen]
+    places.setdefault(path, set()).add(page.pk)
+
+
+def on_page_published(sender, instance, **kwargs):
+    places = getattr(_deferred, "places", None)
+    if places is not None:
+        defer_invalidation(instance, places)
+    else:
+        invalidate_feeds(instance)
 
 
 on_page_unpublished = on_page_published
@@ -78,6 +159,13 @@ def on_view_restriction_changed(sender, instance, **kwargs):
         bump_feed_versions(page.path)
 
 
+def index_post_on_save(sender, instance, **kwargs):
+    # As Wagtail's own handler (a task that indexes the post), unless the thread's caller
+    # indexes the posts it writes itself; deciding here spares a task per save.
+    if not post_search_index_is_deferred():
+        search_signal_handlers.post_save_signal_handler(instance, **kwargs)
+
+
 def register_signal_handlers():
     page_published.connect(on_page_published, dispatch_uid="wagtail_grantee_feeds_published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="wagtail_grantee_feeds_unpublished")
@@ -89,3 +177,7 @@ def register_signal_handlers():
             sender=PageViewRestriction,
             dispatch_uid=f"wagtail_grantee_feeds_restriction_{signal is post_save}",
         )
+    for model in index.get_indexed_models():
+        if issubclass(model, PostPage) and not getattr(model, "search_auto_update", True):
+            post_save.connect(index_post_on_save, sender=model)
+            post_delete.connect(search_signal_handlers.post_delete_signal_handler, sender=model)

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from wagtail.models import PageViewRestriction
+from wagtail.search.models import IndexEntry
 
 from wagtail_grantee.models import GranteeHomePage, PostPage, SectionPage
 
@@ -196,3 +197,16 @@ class TestSearch:
 
         for query in ["verifikasi", "Cipta", "Doviana"]:
             assert list(PostPage.objects.live().search(query)) == [post], query
+
+    def test_a_posts_search_entry_follows_its_changes_and_leaves_with_it(self):
+        post = PostPageFactory(parent=SectionPageFactory(), summary="Pelatihan verifikasi")
+
+        post.summary = "Radio komunitas"
+        post.save_revision().publish()
+
+        assert list(PostPage.objects.search("verifikasi")) == []
+        assert list(PostPage.objects.search("komunitas")) == [post]
+        entries = IndexEntry.objects.filter(object_id=str(post.pk))
+        assert entries.exists()
+        post.delete()
+        assert not entries.exists()

@@ -1,21 +1,24 @@
 """Reading an export archive (a ``.zip`` or the folder it unpacks to) safely.
 
-Nothing is ever extracted: members are read by streaming them from the zip, and the bytes
-actually read are counted, so a lying header cannot hide a zip bomb. An archive is refused
-when a member's name is absolute or climbs out with ``..`` (zip slip), when it has too many
-members, when a member inflates beyond the compression ratio allowed, or when everything read
-adds up to more than the unpacked limit. A single member larger than the caller's limit raises
-:class:`MemberTooLarge`, which an importer may treat as a problem of one item only.
+Nothing is ever extracted: members are read by streaming them from the zip (JSON files item by
+item, with ``ijson``, never whole), and the bytes actually read are counted, so a lying header
+cannot hide a zip bomb. An archive is refused when a member's name is absolute or climbs out
+with ``..`` (zip slip), when it has too many members, when a member inflates beyond the
+compression ratio allowed, or when everything read adds up to more than the unpacked limit. A
+single member larger than the caller's limit raises :class:`MemberTooLarge`, which an importer
+may treat as a problem of one item only.
 """
 
-import json
 import os
 import zipfile
 import zlib
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+import ijson
 from django.utils.translation import gettext as _
+from ijson.common import ObjectBuilder
 
 CHUNK_SIZE = 64 * 1024
 # Small members (a JSON file of repeated text) compress far better than any ratio a
@@ -95,55 +98,123 @@ class Archive:
     def _ratio_limit(self, name):
         return None
 
-    def read(self, name, max_bytes):
-        """The bytes of ``name``, read in chunks; at most ``max_bytes`` of them."""
+    @contextmanager
+    def open_member(self, name, max_bytes):
+        """``name`` as a file to ``read()`` from, which stops at the limits: at most
+        ``max_bytes`` of it."""
         if self.size(name) is None:
             raise MemberMissing(_("%(name)s is not in the archive.") % {"name": name})
-        ratio_limit = self._ratio_limit(name)
-        chunks = []
-        read = 0
         try:
-            with self._open_member(name) as member:
-                while chunk := member.read(CHUNK_SIZE):
-                    read += len(chunk)
-                    self.unpacked += len(chunk)
-                    if ratio_limit is not None and read > ratio_limit:
-                        raise ArchiveError(
-                            _(
-                                "%(name)s in the archive unpacks to far more than its packed "
-                                "size (a zip bomb?): the import stopped."
-                            )
-                            % {"name": name}
-                        )
-                    if self.unpacked > self.limits.max_unpacked:
-                        raise ArchiveError(
-                            _(
-                                "The archive unpacks to more than %(limit)s bytes, the most "
-                                "allowed: the import stopped."
-                            )
-                            % {"limit": f"{self.limits.max_unpacked:,}"}
-                        )
-                    if read > max_bytes:
-                        raise MemberTooLarge(
-                            _("%(name)s is larger than %(limit)s bytes.")
-                            % {"name": name, "limit": f"{max_bytes:,}"}
-                        )
-                    chunks.append(chunk)
+            member = self._open_member(name)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
-            raise ArchiveError(
-                _("The archive is damaged: %(name)s cannot be read (%(error)s).")
-                % {"name": name, "error": error}
-            ) from error
+            raise damaged(name, error) from error
+        with member:
+            yield LimitedReader(self, name, member, max_bytes, self._ratio_limit(name))
+
+    def read(self, name, max_bytes):
+        """The bytes of ``name``, read in chunks; at most ``max_bytes`` of them."""
+        chunks = []
+        with self.open_member(name, max_bytes) as member:
+            while chunk := member.read(CHUNK_SIZE):
+                chunks.append(chunk)
         return b"".join(chunks)
 
-    def read_json(self, name, max_bytes):
-        data = self.read(name, max_bytes)
+    def json_items(self, name, max_bytes, lists=None):
+        """The items of the JSON lists in ``name``, one at a time, without reading the whole
+        file: of a list at the top, or under a key of the top object (one of ``lists`` when
+        given). Strings are decoded as ``json`` decodes them."""
+        with self.open_member(name, max_bytes) as member:
+            try:
+                yield from list_items(ijson.parse(member, use_float=True), lists)
+            except ijson.JSONError as error:
+                raise ArchiveError(
+                    _("%(name)s is not valid JSON (%(error)s).")
+                    % {"name": name, "error": json_problem(error)}
+                ) from error
+
+
+def json_problem(error):
+    """The first line of an ``ijson`` error (yajl's message goes on to draw the place)."""
+    message = error.args[0] if error.args else ""
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return (str(message).strip().splitlines() or [""])[0]
+
+
+def list_items(events, lists=None):
+    """Build the items of the top-level lists that ``events`` (from ``ijson.parse``) describe:
+    the top value itself, or a value under a key of the top object (one of ``lists``)."""
+    item_prefix = None
+    for prefix, event, value in events:
+        if item_prefix is None:
+            at_top = prefix == "" or "." not in prefix and (lists is None or prefix in lists)
+            if event == "start_array" and at_top:
+                item_prefix = f"{prefix}.item" if prefix else "item"
+            continue
+        if prefix != item_prefix:  # the end of the list
+            item_prefix = None
+        elif event in ("start_map", "start_array"):
+            builder = ObjectBuilder()
+            builder.event(event, value)
+            for inner_prefix, inner_event, inner_value in events:  # to the item's end
+                builder.event(inner_event, inner_value)
+                if inner_prefix == item_prefix and inner_event in ("end_map", "end_array"):
+                    break
+            yield builder.value
+        elif event not in ("end_map", "end_array"):
+            yield value
+
+
+def damaged(name, error):
+    return ArchiveError(
+        _("The archive is damaged: %(name)s cannot be read (%(error)s).")
+        % {"name": name, "error": error}
+    )
+
+
+class LimitedReader:
+    """A member of an archive, read with ``read(size)``: the bytes read are counted against
+    the member's and the archive's limits, so a lying header cannot hide a zip bomb."""
+
+    def __init__(self, archive, name, member, max_bytes, ratio_limit):
+        self.archive = archive
+        self.name = name
+        self.member = member
+        self.max_bytes = max_bytes
+        self.ratio_limit = ratio_limit
+        self.count = 0
+
+    def read(self, size=-1):
+        if size is None or size < 0:
+            size = CHUNK_SIZE
         try:
-            return json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            chunk = self.member.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:
+            raise damaged(self.name, error) from error
+        self.count += len(chunk)
+        self.archive.unpacked += len(chunk)
+        if self.ratio_limit is not None and self.count > self.ratio_limit:
             raise ArchiveError(
-                _("%(name)s is not valid JSON (%(error)s).") % {"name": name, "error": error}
-            ) from error
+                _(
+                    "%(name)s in the archive unpacks to far more than its packed "
+                    "size (a zip bomb?): the import stopped."
+                )
+                % {"name": self.name}
+            )
+        if self.archive.unpacked > self.archive.limits.max_unpacked:
+            raise ArchiveError(
+                _(
+                    "The archive unpacks to more than %(limit)s bytes, the most "
+                    "allowed: the import stopped."
+                )
+                % {"limit": f"{self.archive.limits.max_unpacked:,}"}
+            )
+        if self.count > self.max_bytes:
+            raise MemberTooLarge(
+                _("%(name)s is larger than %(limit)s bytes.")
+                % {"name": self.name, "limit": f"{self.max_bytes:,}"}
+            )
+        return chunk
 
 
 class ZipArchive(Archive):

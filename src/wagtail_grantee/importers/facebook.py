@@ -3,7 +3,8 @@
 Notes are in a ``notes.json`` (``your_facebook_activity/other_activity/notes.json``, older
 exports ``notes/notes.json``) under ``notes_v2`` or ``notes``; notes shared in posts are in
 ``posts/your_posts*.json`` as ``attachments[].data[].note``. A note found in both places is
-imported once. The HTML export is refused with a message saying how to get the JSON one.
+imported once. The JSON files are read note by note (``ijson``), never whole. The HTML export
+is refused with a message saying how to get the JSON one.
 
 Facebook writes every string as UTF-8 bytes escaped one by one (``\\u00c3\\u00a9`` for "é");
 :func:`repair_mojibake` turns those runs back into text and leaves correct text alone.
@@ -124,28 +125,14 @@ def note_key(note, title, text):
     )
 
 
-def note_list(data):
-    if isinstance(data, list):
-        return data
-    if isinstance(data, dict):
-        for key in ("notes_v2", "notes"):
-            if isinstance(data.get(key), list):
-                return data[key]
-    return []
-
-
-def notes_in_posts(data):
-    if isinstance(data, dict):
-        posts = next((value for value in data.values() if isinstance(value, list)), [])
-    else:
-        posts = data if isinstance(data, list) else []
-    for post in posts:
-        if not isinstance(post, dict):
-            continue
-        for attachment in post.get("attachments") or []:
-            for entry in (attachment or {}).get("data") or []:
-                if isinstance(entry, dict) and isinstance(entry.get("note"), dict):
-                    yield entry["note"]
+def notes_in_post(post):
+    """The notes shared in one entry of a posts file."""
+    if not isinstance(post, dict):
+        return
+    for attachment in post.get("attachments") or []:
+        for entry in (attachment or {}).get("data") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("note"), dict):
+                yield entry["note"]
 
 
 def timestamp(value):
@@ -160,7 +147,8 @@ def text_of(value):
 
 
 def read_notes(archive):
-    """The notes of ``archive`` as :class:`SourceItem`s, each once, oldest first."""
+    """The notes of ``archive`` as :class:`SourceItem`s, one at a time as the files are read:
+    those of ``notes.json`` first, then those shared in posts (the same note may be in both)."""
     names = archive.names()
     max_json = get_setting("FACEBOOK_IMPORT_MAX_JSON_BYTES")
     found = notes_files(names)
@@ -177,48 +165,49 @@ def read_notes(archive):
             _("No notes were found in %(name)s: is it Facebook's “Download Your Information”?")
             % {"name": archive.label}
         )
-    notes = []
-    for name in found:
-        notes += [(name, note) for note in note_list(archive.read_json(name, max_json))]
-    for name in posts:
-        notes += [(name, note) for note in notes_in_posts(archive.read_json(name, max_json))]
     names = set(names)
-    items = {}
-    for file_name, note in notes:
-        if not isinstance(note, dict):
-            continue
-        note = repaired(note)
-        title, text = text_of(note.get("title")), text_of(note.get("text"))
-        key = note_key(note, title, text)
-        if key in items:
-            continue  # the same note in notes.json and in a post
-        root = archive_root(file_name)
-        media = [
-            SourceMedia(
-                path=media_path(entry["uri"], root, names),
-                title=text_of(entry.get("title")),
-                description=text_of(entry.get("description")),
-            )
-            for entry in note.get("media") or []
-            if isinstance(entry, dict) and isinstance(entry.get("uri"), str) and entry["uri"]
-        ]
-        url = text_of(note.get("url") or note.get("uri"))
-        items[key] = SourceItem(
-            key=key,
-            title=title,
-            text=text,
-            date=timestamp(note.get("created_timestamp")),
-            tags=[
-                tag["name"].strip()[:100]
-                for tag in note.get("tags") or []
-                if isinstance(tag, dict) and text_of(tag.get("name")).strip()
-            ],
-            media=media,
-            url=url if url.startswith(("http://", "https://")) else "",
-        )
-    if not items:
+    read = 0
+    for name in found:
+        for note in archive.json_items(name, max_json, lists=("notes_v2", "notes")):
+            if isinstance(note, dict):
+                read += 1
+                yield source_item(note, archive_root(name), names)
+    for name in posts:
+        for post in archive.json_items(name, max_json):
+            for note in notes_in_post(post):
+                read += 1
+                yield source_item(note, archive_root(name), names)
+    if not read:
         raise ArchiveError(_("The archive holds no notes."))
-    return sorted(items.values(), key=lambda item: (item.date is None, item.date, item.key))
+
+
+def source_item(note, root, names):
+    """One note (a dict as the JSON has it) as a :class:`SourceItem`."""
+    note = repaired(note)
+    title, text = text_of(note.get("title")), text_of(note.get("text"))
+    media = [
+        SourceMedia(
+            path=media_path(entry["uri"], root, names),
+            title=text_of(entry.get("title")),
+            description=text_of(entry.get("description")),
+        )
+        for entry in note.get("media") or []
+        if isinstance(entry, dict) and isinstance(entry.get("uri"), str) and entry["uri"]
+    ]
+    url = text_of(note.get("url") or note.get("uri"))
+    return SourceItem(
+        key=note_key(note, title, text),
+        title=title,
+        text=text,
+        date=timestamp(note.get("created_timestamp")),
+        tags=[
+            tag["name"].strip()[:100]
+            for tag in note.get("tags") or []
+            if isinstance(tag, dict) and text_of(tag.get("name")).strip()
+        ],
+        media=media,
+        url=url if url.startswith(("http://", "https://")) else "",
+    )
 
 
 class FacebookNotesImporter(PageImporter):

@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 UPLOADS_DIR = Path(tempfile.gettempdir()) / "wagtail_grantee_imports"
 UPLOAD_MAX_AGE = 24 * 3600
+# The rows of a report kept with its import: those its page lists (the counts are complete).
+REPORT_ROWS_KEPT = 1000
 SOURCE_FACEBOOK = "facebook"
 
 
@@ -128,7 +130,7 @@ def finish(run, status, error="", report=None):
         run.created, run.updated = counts["created"], counts["updated"]
         run.unchanged, run.skipped = counts["unchanged"], counts["skipped"]
         run.images_added = report.images_added
-        run.report = report.as_dict()
+        run.report = report.as_dict(max_rows=REPORT_ROWS_KEPT)
     with transaction.atomic():
         run.save()
 

@@ -11,13 +11,21 @@ from django.core.management.base import CommandError
 from wagtail.images import get_image_model
 from wagtail.models import Collection, PageLogEntry
 
+from wagtail_grantee import signal_handlers
 from wagtail_grantee.importers.archives import ArchiveError
-from wagtail_grantee.importers.base import paragraphs
-from wagtail_grantee.importers.facebook import import_archive, repair_mojibake
+from wagtail_grantee.importers.base import ImportReport, ReportRow, paragraphs
+from wagtail_grantee.importers.facebook import (
+    import_archive,
+    open_archive,
+    read_notes,
+    repair_mojibake,
+)
 from wagtail_grantee.models import PostPage
 
 from ..factories import PostPageFactory
+from ..paths import feed_path
 from .archives import (
+    NOTES_PATH,
     build_zip,
     facebook_json,
     image_bytes,
@@ -160,6 +168,36 @@ def test_notes_inside_posts_are_imported_once(tmp_path, section):
         "Catatan di kiriman",
         "Hanya di kiriman",
     ]
+
+
+def test_a_posts_file_that_is_an_object_is_read_too(tmp_path, section):
+    path = tmp_path / "a.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "your_facebook_activity/posts/your_posts_1.json",
+            facebook_json({"status_updates_v2": [post_with_note(note(title="Di objek"))]}),
+        )
+    run(path, "--parent", section.pk)
+    assert posts().get().title == "Di objek"
+
+
+def test_notes_json_is_read_note_by_note_never_whole(tmp_path):
+    # 4,000 notes of about 1.5 KB: about 6 MB of JSON, of which the first note needs a chunk.
+    rng = random.Random(10)
+    notes = [
+        note(title=f"Catatan {n}", text="Teks “panjang” 🙏 " + rng.randbytes(700).hex())
+        for n in range(4000)
+    ]
+    path = build_zip(tmp_path / "a.zip", notes=notes)
+    size = zipfile.ZipFile(path).getinfo(NOTES_PATH).file_size
+    with open_archive(path) as archive:
+        reading = read_notes(archive)
+        first = next(reading)
+        assert first.title == "Catatan 0"
+        assert first.text.startswith("Teks “panjang” 🙏")  # repaired as json would decode it
+        assert archive.unpacked < size / 20
+        assert sum(1 for _item in reading) == 3999
+        assert archive.unpacked == size
 
 
 def test_older_exports_and_archives_packed_in_a_folder_are_read(tmp_path, section):
@@ -459,9 +497,9 @@ def test_a_failed_import_removes_the_images_it_stored(tmp_path, section, setting
     real_load = base.ImageStore._load
 
     def load_then_remember(self, media):
-        image, problem = real_load(self, media)
-        stored.append(image.file.name)
-        return image, problem
+        loaded = real_load(self, media)
+        stored.extend(self.stored_files)
+        return loaded
 
     def fail(self, planned, images):
         if planned.item.title == "Dua":
@@ -484,6 +522,63 @@ def test_a_parent_that_is_not_a_section_is_refused(tmp_path, section, parent):
         parent = str(PostPageFactory(parent=section).pk)
     archive = build_zip(tmp_path / "a.zip", notes=[note()])
     assert_refused(tmp_path, archive, parent, "is not a section")
+
+
+def test_the_feeds_are_invalidated_once_per_import_and_show_the_new_posts(
+    tmp_path, section, client, settings, monkeypatch
+):
+    settings.MIDDLEWARE = [
+        settings.MIDDLEWARE[0],
+        "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
+        *settings.MIDDLEWARE[1:],
+    ]
+    bumped = []
+    bump = signal_handlers.bump_feed_versions
+    monkeypatch.setattr(
+        signal_handlers, "bump_feed_versions", lambda path: bumped.append(path) or bump(path)
+    )
+    assert b"Catatan" not in client.get(feed_path(section)).content  # now in the cache
+    archive = build_zip(
+        tmp_path / "a.zip",
+        notes=[note(title=f"Catatan {n}", created=1352707200 + n) for n in range(3)],
+    )
+    run(archive, "--parent", section.pk, "--publish")
+    assert bumped == [section.path]
+    feed = client.get(feed_path(section)).content.decode()
+    assert all(f"Catatan {n}" in feed for n in range(3))
+
+
+def test_a_failed_import_leaves_the_feeds_alone(tmp_path, section, monkeypatch):
+    from wagtail_grantee.importers import base
+
+    bumped = []
+    monkeypatch.setattr(signal_handlers, "bump_feed_versions", bumped.append)
+    monkeypatch.setattr(
+        base.PageImporter, "write_batch", lambda self: (_ for _ in ()).throw(ArchiveError("x"))
+    )
+    archive = build_zip(tmp_path / "a.zip", notes=[note()])
+    with pytest.raises(CommandError):
+        run(archive, "--parent", section.pk, "--publish")
+    assert bumped == []
+
+
+def test_a_stored_report_keeps_its_first_rows_and_all_counts():
+    report = ImportReport()
+    for n, action in enumerate(["created", "created", "skipped"]):
+        report.add(ReportRow(key=f"k{n}", title=f"Catatan {n}", action=action))
+    assert [row.key for row in report.rows] == ["k0", "k1", "k2"]
+    assert [row.key for row in report.rows[:2]] == ["k0", "k1"]
+    stored = ImportReport.from_dict(report.as_dict(max_rows=2))
+    assert [row.key for row in stored.rows] == ["k0", "k1"]
+    assert stored.counts == {"created": 2, "updated": 0, "unchanged": 0, "skipped": 1}
+    assert stored.row_count == 3
+
+
+def test_each_post_has_one_creation_log_entry(tmp_path, section):
+    run(build_zip(tmp_path / "a.zip", notes=[note()]), "--parent", section.pk, "--publish")
+    post = posts().get()
+    assert PageLogEntry.objects.filter(page=post, action="wagtail.create").count() == 1
+    assert PageLogEntry.objects.filter(page=post, action="wagtail.publish").count() == 1
 
 
 def test_the_section_may_be_named_by_its_url_path(tmp_path, section):
