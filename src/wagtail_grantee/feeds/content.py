@@ -13,7 +13,7 @@ from collections import defaultdict
 from urllib.parse import urljoin
 
 import nh3
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.html import format_html
 from wagtail.blocks import StructValue
 from wagtail.embeds.blocks import EmbedBlock
@@ -61,19 +61,21 @@ def clean_html(html, base_url):
     )
 
 
-def render_bodies(posts, context):
+def render_bodies(posts, context, *, images=(), image_specs=()):
     """Render the body of each of ``posts`` to HTML for a feed: ``{post.pk: html}``.
 
     ``context`` is the template context the blocks render with (it carries the request).
+    ``images`` are more images (the posts' lead images) whose ``image_specs`` renditions are
+    fetched in the same query as those the bodies' images show.
     """
     posts = list(posts)
     if not posts:
         return {}
     stream_block = posts[0].body.stream_block
     blocks_by_post = _bulk_to_python(stream_block, posts)
-    values = [value for blocks in blocks_by_post.values() for _block, value in blocks]
-    _prefetch_renditions(values)
-    _expand_rich_text(values)
+    blocks = [block_value for blocks in blocks_by_post.values() for block_value in blocks]
+    prefetch_renditions(_images_to_show(blocks, images, image_specs))
+    _expand_rich_text([value for _block, value in blocks])
     return {
         pk: "".join(_render_block(block, value, context) for block, value in blocks)
         for pk, blocks in blocks_by_post.items()
@@ -101,11 +103,36 @@ def _leaves(value):
     return value.values() if isinstance(value, StructValue) else [value]
 
 
-def _prefetch_renditions(values):
-    images = [
-        leaf for value in values for leaf in _leaves(value) if isinstance(leaf, AbstractImage)
-    ]
-    prefetch_related_objects(images, "renditions")
+def _images_to_show(blocks, images, image_specs):
+    """``[(image, the specs of its renditions to fetch, or None for all of them)]`` of the
+    ``images`` (with ``image_specs``) and of the images in ``blocks``: those of a block that
+    names its renditions in ``rendition_specs`` (as its template shows them), all the
+    renditions of the others. (Not a dict: two instances of one image are equal.)"""
+    wanted = [(image, set(image_specs)) for image in images]
+    for block, value in blocks:
+        specs = getattr(block, "rendition_specs", None)
+        wanted += [
+            (leaf, None if specs is None else set(specs))
+            for leaf in _leaves(value)
+            if isinstance(leaf, AbstractImage)
+        ]
+    return wanted
+
+
+def prefetch_renditions(wanted):
+    """Fetch the renditions of the images of ``wanted`` (``[(image, specs, or None for all)]``)
+    in one query for the images that want named specs, and one for the others."""
+    named = [(image, specs) for image, specs in wanted if specs is not None]
+    if named:
+        renditions = (
+            named[0][0]
+            .get_rendition_model()
+            .objects.filter(filter_spec__in=set().union(*(specs for _image, specs in named)))
+        )
+        prefetch_related_objects(
+            [image for image, _specs in named], Prefetch("renditions", queryset=renditions)
+        )
+    prefetch_related_objects([image for image, specs in wanted if specs is None], "renditions")
 
 
 def _expand_rich_text(values):
