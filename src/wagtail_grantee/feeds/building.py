@@ -168,10 +168,18 @@ class BaseFeed:
         getter = getattr(self.page, "get_grantee_home", None)
         return (getter() if getter else None) or self.page
 
+    @cached_property
+    def language(self):
+        """The language code of the page's locale (loaded with the author, when it is theirs)."""
+        author = self.author
+        return (
+            author if author.locale_id == self.page.locale_id else self.page
+        ).locale.language_code
+
     def render(self, request):
         """The feed document as bytes (UTF-8), in the page's language."""
         author = self.author
-        language = self.page.locale.language_code
+        language = self.language
         with translation.override(language):
             return write_feed(
                 self.feed_format,

@@ -146,7 +146,8 @@ def _expand_rich_text(values):
 
 def expand_db_html_many(sources):
     """``expand_db_html`` of each of ``sources``, with one lookup per link or embed type for
-    all of them (not one per source).
+    all of them (not one per source), and each distinct tag expanded once (posts often link
+    the same pages: each expansion of a page link reads the site's root paths again).
 
     Each source is rewritten on its own, so nothing a source contains can shift the others: no
     text is joined and split again, so there is no marker for content to forge.
@@ -156,14 +157,25 @@ def expand_db_html_many(sources):
         matches = [rewriter.extract_tags(source) for source in sources]
         for tag_type in dict.fromkeys(tag_type for found in matches for tag_type in found):
             tags = [tag for found in matches for tag in found.get(tag_type, [])]
-            replacements = rewriter.get_tag_replacements(tag_type, [tag.attrs for tag in tags])
-            # No replacements at all: the tags of that type stay as they are.
-            for tag, replacement in zip(tags, replacements, strict=False):
-                tag.replacement = replacement
+            distinct = {_attributes_key(tag.attrs): tag.attrs for tag in tags}
+            replacements = dict(
+                zip(
+                    distinct,
+                    rewriter.get_tag_replacements(tag_type, list(distinct.values())),
+                    # No replacements at all: the tags of that type stay as they are.
+                    strict=False,
+                )
+            )
+            for tag in tags:
+                tag.replacement = replacements.get(_attributes_key(tag.attrs))
         sources = [
             _replace_tags(source, found) for source, found in zip(sources, matches, strict=True)
         ]
     return sources
+
+
+def _attributes_key(attributes):
+    return tuple(sorted(attributes.items()))
 
 
 def _replace_tags(source, matches_by_type):

@@ -56,7 +56,8 @@ class GranteePageMixin:
     """What a section and a post take from the grantee home they are under."""
 
     def get_grantee_home(self):
-        return GranteeHomePage.objects.ancestor_of(self).live().last()
+        # With its locale: a feed's language is the locale of its page, the home's too.
+        return GranteeHomePage.objects.ancestor_of(self).live().select_related("locale").last()
 
     def get_meta_image(self):
         home = self.get_grantee_home()
