@@ -7,12 +7,12 @@ import swapper
 from django.apps import apps
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from wagtail.models import PageViewRestriction
+from wagtail.models import PageViewRestriction, Site
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import tasks
 from .conf import get_setting
-from .feeds.caching import bump_feed_versions
+from .feeds.caching import bump_feed_versions, bump_sites_version
 from .feeds.discovery import feed_pages_for, feed_urls
 
 
@@ -78,6 +78,11 @@ def on_view_restriction_changed(sender, instance, **kwargs):
         bump_feed_versions(page.path)
 
 
+def on_site_changed(sender, instance, **kwargs):
+    # The feed cache middleware remembers which site serves which host.
+    bump_sites_version()
+
+
 def register_signal_handlers():
     page_published.connect(on_page_published, dispatch_uid="wagtail_grantee_feeds_published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="wagtail_grantee_feeds_unpublished")
@@ -88,4 +93,9 @@ def register_signal_handlers():
             on_view_restriction_changed,
             sender=PageViewRestriction,
             dispatch_uid=f"wagtail_grantee_feeds_restriction_{signal is post_save}",
+        )
+        signal.connect(
+            on_site_changed,
+            sender=Site,
+            dispatch_uid=f"wagtail_grantee_feeds_site_{signal is post_save}",
         )

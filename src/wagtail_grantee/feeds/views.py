@@ -44,9 +44,9 @@ def readable_by_anyone(page):
     return not restrictions.exists()  # an evaluated query set answers without a query
 
 
-def serve_remembered_feed(request):
-    """The response to a feed address remembered in the cache, or ``None``."""
-    entry = caching.recall_address(request)
+def serve_remembered_feed(request, entry):
+    """The response to a feed address from what the cache remembers of it (``entry``, from
+    :func:`~wagtail_grantee.feeds.caching.recall`), or ``None``."""
     if entry is None:
         return None
     response = conditional_response(request, entry["etag"], entry["last_modified"])
