@@ -269,6 +269,14 @@ class TestFeedCacheMiddleware:
         assert b"Pelatihan" in content
         assert not [query for query in queries if '"wagtailcore_site"' in query["sql"]]
 
+    def test_the_site_root_is_read_anew_after_a_change(self, client, home, section, post):
+        client.get(feed_path(home))
+
+        home.title = "Lembaga Baru"
+        publish(home)
+
+        assert b"Latest posts from Lembaga Baru" in client.get(feed_path(home)).content
+
     def test_a_site_given_another_host_no_longer_answers_at_the_old_one(
         self, client, home, section, post
     ):

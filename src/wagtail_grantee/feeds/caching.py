@@ -133,10 +133,16 @@ def _site_key(request):
     return f"{KEY_PREFIX}:site:{hashlib.sha256(host.encode()).hexdigest()}"
 
 
+# What Wagtail's routing reads of a site's root page before it loads the specific page (the
+# root's ``localized.specific``): what never changes of a page, and whether it is live (read,
+# but the root page is routed from either way). Its other fields are loaded when read.
+ROOT_PAGE_FIELDS = ("id", "content_type_id", "translation_key", "locale_id", "live")
+
+
 def remember_site(request, sites_version):
-    """Note the site Wagtail's routing found for the host of ``request`` (as a bare copy: its
-    root page is loaded again when read), unless the sites changed since ``sites_version``
-    was read, before the routing."""
+    """Note the site Wagtail's routing found for the host of ``request`` (its own fields, and
+    its root page's :data:`ROOT_PAGE_FIELDS`), unless the sites changed since
+    ``sites_version`` was read, before the routing."""
     site = getattr(request, "_wagtail_site", None)
     if site is None:
         return
@@ -144,17 +150,23 @@ def remember_site(request, sites_version):
         sites_version = time.time()
         if not cache.add(SITES_KEY, sites_version, timeout=None):
             return  # a site was saved meanwhile: the one found may be out of date
-    fields = site._meta.concrete_fields
-    bare = type(site).from_db(
-        site._state.db,
-        [field.attname for field in fields],
-        [getattr(site, field.attname) for field in fields],
-    )
+    bare = _bare_copy(type(site), site, [field.attname for field in site._meta.concrete_fields])
+    # As the base page model, whatever the class of the root page found: Wagtail's routing
+    # loads the specific page from the database.
+    page_model = site._meta.get_field("root_page").related_model
+    bare.root_page = _bare_copy(page_model, site.root_page, ROOT_PAGE_FIELDS)
     cache.set(
         _site_key(request),
         {"site": bare, "version": sites_version},
         timeout=get_setting("FEED_CACHE_TIMEOUT"),
     )
+
+
+def _bare_copy(model, instance, attnames):
+    """A new ``model`` instance with only the fields ``attnames`` of ``instance`` loaded
+    (nothing cached on it), the others loaded from the database when read."""
+    values = [getattr(instance, attname) for attname in attnames]
+    return model.from_db(instance._state.db, list(attnames), values)
 
 
 def bump_sites_version():
