@@ -165,8 +165,10 @@ def remember_site(request, sites_version):
 def _bare_copy(model, instance, attnames):
     """A new ``model`` instance with only the fields ``attnames`` of ``instance`` loaded
     (nothing cached on it), the others loaded from the database when read."""
+    # In the order of the model's fields, as from_db expects them.
+    attnames = [field.attname for field in model._meta.concrete_fields if field.attname in attnames]
     values = [getattr(instance, attname) for attname in attnames]
-    return model.from_db(instance._state.db, list(attnames), values)
+    return model.from_db(instance._state.db, attnames, values)
 
 
 def bump_sites_version():
