@@ -42,7 +42,10 @@ class FeedItem:
 
     ``unique_id`` never changes for the same thing (a ``urn:uuid:``, or a URL when
     ``unique_id_is_permalink``); ``content_html`` is sanitised HTML (``None`` in a feed of
-    summaries); ``image`` is also written as the item's enclosure.
+    summaries); ``image`` is also written as the item's enclosure. ``version``, when given,
+    changes whenever anything else of the item but its ``author_names`` and ``categories``
+    does: the feed documents keep the item's rendered element under it
+    (:func:`~wagtail_grantee.feeds.building.write_feed`).
     """
 
     title: str
@@ -56,6 +59,7 @@ class FeedItem:
     categories: list[str] = field(default_factory=list)
     image: FeedImage | None = None
     unique_id_is_permalink: bool = False
+    version: str | None = None
 
     def as_generator_kwargs(self):
         """The keywords of the feed generators' ``add_item``."""
@@ -142,6 +146,7 @@ def post_items(posts, request, *, base_url, full_content, default_author):
         FeedItem(
             **{**items[pk], "author_names": items[pk]["author_names"] or [default_author]},
             categories=terms.get(pk, []),
+            version=keys[pk],
         )
         for pk in keys
         if pk in items  # a post deleted since the first query has no item
