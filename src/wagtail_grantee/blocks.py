@@ -8,6 +8,9 @@ from wagtail.images.blocks import ImageBlock
 
 
 class CaptionedImageBlock(blocks.StructBlock):
+    #: The renditions its template shows (its srcset): feeds fetch them for all posts at once.
+    rendition_specs = ("width-480", "width-800", "width-1200")
+
     image = ImageBlock(label=_("Image"))
     caption = blocks.CharBlock(label=_("Caption"), required=False, max_length=255)
 

@@ -14,13 +14,13 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from modelsearch import signal_handlers as search_signal_handlers
-from wagtail.models import PageViewRestriction
+from wagtail.models import PageViewRestriction, Site
 from wagtail.search import index
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import tasks
 from .conf import get_setting
-from .feeds.caching import bump_feed_versions
+from .feeds.caching import bump_feed_versions, bump_sites_version
 from .feeds.discovery import feed_pages_for, feed_urls
 from .feeds.routes import FeedRoutesMixin
 from .models.pages import PostPage, PostPageTag, post_search_index_is_deferred
@@ -166,6 +166,11 @@ def index_post_on_save(sender, instance, **kwargs):
         search_signal_handlers.post_save_signal_handler(instance, **kwargs)
 
 
+def on_site_changed(sender, instance, **kwargs):
+    # The feed cache middleware remembers which site serves which host.
+    bump_sites_version()
+
+
 def register_signal_handlers():
     page_published.connect(on_page_published, dispatch_uid="wagtail_grantee_feeds_published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="wagtail_grantee_feeds_unpublished")
@@ -176,6 +181,11 @@ def register_signal_handlers():
             on_view_restriction_changed,
             sender=PageViewRestriction,
             dispatch_uid=f"wagtail_grantee_feeds_restriction_{signal is post_save}",
+        )
+        signal.connect(
+            on_site_changed,
+            sender=Site,
+            dispatch_uid=f"wagtail_grantee_feeds_site_{signal is post_save}",
         )
     for model in index.get_indexed_models():
         if issubclass(model, PostPage) and not getattr(model, "search_auto_update", True):

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.models import PageViewRestriction
+from wagtail.rich_text import expand_db_html
 
 from tests.grantee.factories import (
     CategoryFactory,
@@ -20,6 +21,7 @@ from tests.grantee.factories import (
     SiteFactory,
 )
 from tests.grantee.paths import feed_path
+from wagtail_grantee.feeds.content import expand_db_html_many
 
 pytestmark = pytest.mark.django_db
 
@@ -381,3 +383,19 @@ def test_each_author_is_one_author_element_in_every_format(client, section, home
         "Daris",
         "Soe Tjen",
     ]
+
+
+def test_bodies_expanded_together_read_as_wagtail_expands_each(section, home, settings):
+    settings.WAGTAILADMIN_BASE_URL = "http://testserver"
+    document = get_document_model().objects.create(title="Laporan", file="laporan.pdf")
+    linked = PostPageFactory(parent=section, title="Linked")
+    unpublished = PostPageFactory(parent=section, title="Draft", live=False)
+    sources = [
+        f'<p><a linktype="page" id="{linked.pk}">a</a> <a linktype="page" id="{home.pk}">b</a></p>',
+        f'<p><a linktype="page" id="{linked.pk}">again</a> <a linktype="page" id="999999">gone'
+        f'</a> <a linktype="page" id="{unpublished.pk}">draft</a></p>',
+        f'<p><a linktype="document" id="{document.pk}">doc</a> <a href="/x/">plain</a>'
+        f' <a linktype="unknown" id="1">?</a> <a name="anchor">anchor</a></p>',
+    ]
+
+    assert expand_db_html_many(sources) == [expand_db_html(source) for source in sources]

@@ -6,10 +6,13 @@ from unittest import mock
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.test import override_settings
+from django.db import connection
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 from wagtail.contrib.frontend_cache.backends.base import BaseBackend
-from wagtail.models import PageViewRestriction
+from wagtail.models import PageViewRestriction, Site
 
 from tests.grantee.factories import PostPageFactory, SectionPageFactory
 from tests.grantee.paths import feed_path
@@ -236,6 +239,56 @@ class TestFeedCacheMiddleware:
         PageViewRestriction.objects.create(page=section, restriction_type="login")
 
         assert client.get(feed_path(section)).status_code == 302
+
+    def test_a_feed_a_reader_gave_the_password_for_is_not_served_to_others(
+        self, client, home, section, post
+    ):
+        restriction = PageViewRestriction.objects.create(
+            page=home, restriction_type="password", password="rahasia"
+        )
+        client.post(
+            reverse("wagtailcore_authenticate_with_password", args=[restriction.pk, section.pk]),
+            {"password": "rahasia", "return_url": feed_path(section)},
+        )
+        assert client.get(feed_path(section))["Content-Type"].startswith("application/rss+xml")
+
+        other_reader = Client().get(feed_path(section))
+
+        assert other_reader["Content-Type"].startswith("text/html")  # the password form
+        assert b"Latest posts from Berita" not in other_reader.content
+
+    def test_after_a_change_the_routing_does_not_look_the_site_up_again(
+        self, client, section, post
+    ):
+        client.get(feed_path(section))
+        publish(PostPageFactory(parent=section, title="Pelatihan"))
+
+        with CaptureQueriesContext(connection) as queries:
+            content = client.get(feed_path(section)).content
+
+        assert b"Pelatihan" in content
+        assert not [query for query in queries if '"wagtailcore_site"' in query["sql"]]
+
+    def test_the_site_root_is_read_anew_after_a_change(self, client, home, section, post):
+        client.get(feed_path(home))
+
+        home.title = "Lembaga Baru"
+        publish(home)
+
+        assert b"Latest posts from Lembaga Baru" in client.get(feed_path(home)).content
+
+    def test_a_site_given_another_host_no_longer_answers_at_the_old_one(
+        self, client, home, section, post
+    ):
+        client.get(feed_path(section))
+        site = Site.objects.get(root_page=home)
+
+        site.hostname = "lembaga.example.org"
+        site.save()
+
+        assert client.get(feed_path(section)).status_code == 404
+        moved = client.get(feed_path(section), headers={"host": "lembaga.example.org"})
+        assert b"Mentoring" in moved.content
 
 
 @pytest.fixture

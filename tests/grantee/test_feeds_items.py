@@ -9,7 +9,7 @@ from wagtail.models import PageViewRestriction
 
 from tests.grantee.factories import CategoryFactory, ImageFactory, PostPageFactory
 from tests.grantee.paths import feed_path
-from wagtail_grantee.feeds import items
+from wagtail_grantee.feeds import generators, items
 from wagtail_grantee.feeds.caching import bump_feed_versions
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +134,46 @@ def test_a_new_file_for_the_lead_image_shows_without_a_new_version_of_the_post(c
 
 def parse_enclosure(content):
     return feedparser.parse(content).entries[0].enclosures[0].href
+
+
+@pytest.mark.parametrize("name", ["feed", "feed-atom", "feed-json"])
+def test_a_feed_made_again_from_cached_items_is_the_same_document(client, section, home, name):
+    image = ImageFactory()
+    for n in range(3):
+        publish(
+            PostPageFactory(
+                parent=section,
+                title=f"Kabar {n} <&>",
+                authors="" if n == 1 else "Daris, Soe Tjen",
+                lead_image=image if n else None,
+                tags=[f"tag-{n}", "umum"],
+                body=[
+                    ("paragraph", f'<p>Isi {n} <a linktype="page" id="{home.pk}">beranda</a></p>'),
+                    ("image", {"image": image, "caption": f"Foto {n}"}),
+                    ("quote", {"text": "Baris satu\nBaris dua", "attribution": ""}),
+                ],
+            )
+        )
+    first = client.get(feed_path(section, name)).content
+
+    bump_feed_versions(section.path)  # a new document, of the cached items
+    with mock.patch.object(items, "_render_items", side_effect=AssertionError("rendered")):
+        again = client.get(feed_path(section, name)).content
+
+    assert again == first
+
+
+def test_after_a_new_post_the_document_writes_only_its_element(client, section):
+    for n in range(3):
+        publish(PostPageFactory(parent=section, title=f"Old {n}"))
+    client.get(feed_path(section, "feed-atom"))
+
+    publish(PostPageFactory(parent=section, title="New"))
+    written = generators.AtomFeed.item_element_text
+    with mock.patch.object(
+        generators.AtomFeed, "item_element_text", autospec=True, side_effect=written
+    ) as write:
+        content = client.get(feed_path(section, "feed-atom")).content
+
+    assert [call.args[1]["title"] for call in write.call_args_list] == ["New"]
+    assert content.count(b"<entry>") == 4

@@ -9,11 +9,13 @@ homes); a page whose items are something else (an aggregator's entries) subclass
 """
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from urllib.parse import urljoin
 
+from django.core.cache import cache
 from django.db.models import Count, Max, Min
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -59,7 +61,12 @@ def write_feed(
     hub=None,
 ):
     """The document of ``items`` (:class:`FeedItem`\\ s) in ``feed_format`` (``rss``, ``atom``,
-    ``json``), as UTF-8 bytes."""
+    ``json``), as UTF-8 bytes.
+
+    The element of each item that has a ``version`` is kept in the cache under its version,
+    format, categories and author names, so that a feed made again after one new post writes
+    one item, not all of them.
+    """
     feed = FEED_CLASSES[feed_format](
         title=xml_safe(title),
         link=link,
@@ -71,9 +78,28 @@ def write_feed(
         hub=hub,
         updated=updated,
     )
-    for item in items:
-        feed.add_item(**item.as_generator_kwargs())
-    return feed.writeString("utf-8").encode()
+    items = list(items)
+    keys = [_fragment_key(feed_format, item) for item in items]
+    fragments = cache.get_many([key for key in keys if key]) if any(keys) else {}
+    for item, key in zip(items, keys, strict=True):
+        feed.add_item(**item.as_generator_kwargs(), fragment=fragments.get(key))
+    document = feed.writeString("utf-8").encode()
+    cache.set_many(
+        {
+            key: written["fragment"]
+            for key, written in zip(keys, feed.items, strict=True)
+            if key and key not in fragments
+        },
+        timeout=get_setting("FEED_CACHE_TIMEOUT"),
+    )
+    return document
+
+
+def _fragment_key(feed_format, item):
+    if item.version is None:
+        return None
+    parts = json.dumps([feed_format, item.version, item.author_names, item.categories])
+    return f"{caching.KEY_PREFIX}:fragment:{hashlib.sha256(parts.encode()).hexdigest()[:32]}"
 
 
 class BaseFeed:
@@ -168,10 +194,18 @@ class BaseFeed:
         getter = getattr(self.page, "get_grantee_home", None)
         return (getter() if getter else None) or self.page
 
+    @cached_property
+    def language(self):
+        """The language code of the page's locale (loaded with the author, when it is theirs)."""
+        author = self.author
+        return (
+            author if author.locale_id == self.page.locale_id else self.page
+        ).locale.language_code
+
     def render(self, request):
         """The feed document as bytes (UTF-8), in the page's language."""
         author = self.author
-        language = self.page.locale.language_code
+        language = self.language
         with translation.override(language):
             return write_feed(
                 self.feed_format,

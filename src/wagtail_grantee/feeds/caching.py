@@ -14,19 +14,25 @@ entries hold while the site-wide generation they were made in lasts (any publish
 move, deletion or privacy change anywhere starts a new one), and never past the moment the
 feed changes by itself: the earliest expiry of the posts it may carry (a scheduled
 publication is a publish, and starts a new generation when ``publish_scheduled`` runs it).
+The middleware also remembers which site serves each host, so that a feed request it cannot
+answer goes through Wagtail's routing without Wagtail's site lookup; saving or deleting a site
+forgets them (and starts a new generation).
 """
 
 import hashlib
 import math
 import time
+from dataclasses import dataclass
 
 import swapper
 from django.core.cache import cache
+from django.http.request import split_domain_port
 
 from ..conf import get_setting
 
 KEY_PREFIX = "wagtail-grantee-feeds"
 GENERATION_KEY = f"{KEY_PREFIX}:generation"
+SITES_KEY = f"{KEY_PREFIX}:sites"
 
 
 def _version_key(path):
@@ -89,13 +95,84 @@ def remember_address(request, etag, last_modified, content_type, valid_until=Non
     )
 
 
-def recall_address(request):
-    """What :func:`remember_address` noted for the address of ``request``, if still current."""
-    key = _address_key(request)
-    found = cache.get_many([key, GENERATION_KEY])
-    entry = found.get(key)
-    if entry is None or entry["generation"] != found.get(GENERATION_KEY):
-        return None
-    if entry.get("valid_until") is not None and time.time() >= entry["valid_until"]:
-        return None  # a post expired since: the feed is not the same any more
-    return entry
+@dataclass
+class Recalled:
+    """What the cache holds for a feed request: the remembered answer to its address
+    (:func:`remember_address`), if still current; the site that serves its host
+    (:func:`remember_site`), if still current; the version of the sites when read."""
+
+    answer: dict | None
+    site: object | None
+    sites_version: float | None
+
+
+def recall(request):
+    """What the cache holds for the feed address of ``request``, in one read."""
+    address_key, site_key = _address_key(request), _site_key(request)
+    found = cache.get_many([address_key, GENERATION_KEY, site_key, SITES_KEY])
+    answer = found.get(address_key)
+    if answer is not None and not _current(answer, found.get(GENERATION_KEY)):
+        answer = None
+    sites_version = found.get(SITES_KEY)
+    site = found.get(site_key)
+    if site is not None and (sites_version is None or site["version"] != sites_version):
+        site = None
+    return Recalled(answer, site and site["site"], sites_version)
+
+
+def _current(answer, generation):
+    if answer["generation"] != generation:
+        return False
+    # A post expired since: the feed is not the same any more.
+    return answer.get("valid_until") is None or time.time() < answer["valid_until"]
+
+
+def _site_key(request):
+    # The host and port Wagtail finds a site by (Site.find_for_request).
+    host = f"{split_domain_port(request.get_host())[0]}:{request.get_port()}"
+    return f"{KEY_PREFIX}:site:{hashlib.sha256(host.encode()).hexdigest()}"
+
+
+# What Wagtail's routing reads of a site's root page before it loads the specific page (the
+# root's ``localized.specific``): what never changes of a page, and whether it is live (read,
+# but the root page is routed from either way). Its other fields are loaded when read.
+ROOT_PAGE_FIELDS = ("id", "content_type_id", "translation_key", "locale_id", "live")
+
+
+def remember_site(request, sites_version):
+    """Note the site Wagtail's routing found for the host of ``request`` (its own fields, and
+    its root page's :data:`ROOT_PAGE_FIELDS`), unless the sites changed since
+    ``sites_version`` was read, before the routing."""
+    site = getattr(request, "_wagtail_site", None)
+    if site is None:
+        return
+    if sites_version is None:
+        sites_version = time.time()
+        if not cache.add(SITES_KEY, sites_version, timeout=None):
+            return  # a site was saved meanwhile: the one found may be out of date
+    bare = _bare_copy(type(site), site, [field.attname for field in site._meta.concrete_fields])
+    # As the base page model, whatever the class of the root page found: Wagtail's routing
+    # loads the specific page from the database.
+    page_model = site._meta.get_field("root_page").related_model
+    bare.root_page = _bare_copy(page_model, site.root_page, ROOT_PAGE_FIELDS)
+    cache.set(
+        _site_key(request),
+        {"site": bare, "version": sites_version},
+        timeout=get_setting("FEED_CACHE_TIMEOUT"),
+    )
+
+
+def _bare_copy(model, instance, attnames):
+    """A new ``model`` instance with only the fields ``attnames`` of ``instance`` loaded
+    (nothing cached on it), the others loaded from the database when read."""
+    # In the order of the model's fields, as from_db expects them.
+    attnames = [field.attname for field in model._meta.concrete_fields if field.attname in attnames]
+    values = [getattr(instance, attname) for attname in attnames]
+    return model.from_db(instance._state.db, attnames, values)
+
+
+def bump_sites_version():
+    """Forget which site serves which host, and the remembered answers (a new generation): a
+    site was saved or deleted, so an address may now be another site's, or none."""
+    now = time.time()
+    cache.set_many({SITES_KEY: now, GENERATION_KEY: now}, timeout=None)

@@ -11,14 +11,20 @@ format (``wagtail_grantee.feeds.building``). Extra item keywords used here:
 - ``author_names``: the item's authors, one element each (RSS ``dc:creator``, Atom ``author``,
   JSON ``authors``); a plain ``author_name`` is taken as a single name.
 
+- ``fragment``: the item as written in the document (its element, or its JSON object), when
+  known (kept from an earlier document); written from the other keywords when ``None``, and
+  then found in ``feed.items`` after ``write()``.
+
 Extra channel keywords: ``hub`` (a WebSub hub URL) and ``updated`` (when the channel itself
 last changed; ``lastBuildDate`` and Atom ``updated`` are the newest of it and the items' dates).
 """
 
 import json
 from dataclasses import dataclass
+from io import StringIO
 
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed, rfc3339_date
+from django.utils.xmlutils import SimplerXMLGenerator
 
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
@@ -65,7 +71,31 @@ class FeedMixin:
         return max(dates) if dates else super().latest_post_date()
 
 
-class RssFeed(FeedMixin, Rss201rev2Feed):
+class XmlFeedMixin(FeedMixin):
+    """Items written as the text of their elements, or as given in ``fragment``."""
+
+    #: The name of an item's element.
+    item_element = None
+
+    def write_items(self, handler):
+        for item in self.items:
+            if item.get("fragment") is None:
+                item["fragment"] = self.item_element_text(item)
+            handler.ignorableWhitespace(item["fragment"])  # written as it is
+
+    def item_element_text(self, item):
+        """The item's element, as the generator's ``write_items`` writes it."""
+        out = StringIO()
+        handler = SimplerXMLGenerator(out, "utf-8", short_empty_elements=True)
+        handler.startElement(self.item_element, self.item_attributes(item))
+        self.add_item_elements(handler, item)
+        handler.endElement(self.item_element)
+        return out.getvalue()
+
+
+class RssFeed(XmlFeedMixin, Rss201rev2Feed):
+    item_element = "item"
+
     def rss_attributes(self):
         return super().rss_attributes() | {
             "xmlns:content": CONTENT_NS,
@@ -90,7 +120,9 @@ class RssFeed(FeedMixin, Rss201rev2Feed):
             handler.addQuickElement("media:content", None, item["image"].media_attributes)
 
 
-class AtomFeed(FeedMixin, Atom1Feed):
+class AtomFeed(XmlFeedMixin, Atom1Feed):
+    item_element = "entry"
+
     def root_attributes(self):
         return super().root_attributes() | {"xmlns:media": MEDIA_NS}
 
@@ -118,9 +150,23 @@ class JsonFeed(FeedMixin, SyndicationFeed):
     version = "https://jsonfeed.org/version/1.1"
 
     def write(self, outfile, encoding):
-        json.dump(self.as_dict(), outfile, ensure_ascii=False, indent=1)
+        # What json.dump(self.as_dict(), outfile, ensure_ascii=False, indent=1) writes, with
+        # each item's object as given in its fragment (or written now).
+        for item in self.items:
+            if item.get("fragment") is None:
+                item["fragment"] = _json(self.item_as_dict(item), level=2)
+        fragments = [item["fragment"] for item in self.items]
+        items = ("[\n  " + ",\n  ".join(fragments) + "\n ]") if fragments else "[]"
+        members = [
+            f"{_json(key)}: {items if value is _ITEMS else _json(value, level=1)}"
+            for key, value in self._document(_ITEMS).items()
+        ]
+        outfile.write("{\n " + ",\n ".join(members) + "\n}")
 
     def as_dict(self):
+        return self._document([self.item_as_dict(item) for item in self.items])
+
+    def _document(self, items):
         feed = self.feed
         document = {
             "version": self.version,
@@ -130,7 +176,7 @@ class JsonFeed(FeedMixin, SyndicationFeed):
             "description": feed["description"],
             "language": feed["language"],
             "authors": [{"name": feed["author_name"], "url": feed["author_link"] or feed["link"]}],
-            "items": [self.item_as_dict(item) for item in self.items],
+            "items": items,
         }
         if feed.get("hub"):
             document["hubs"] = [{"type": "WebSub", "url": feed["hub"]}]
@@ -161,6 +207,15 @@ class JsonFeed(FeedMixin, SyndicationFeed):
                 or None,
             }
         )
+
+
+_ITEMS = object()  # where the items go in the document
+
+
+def _json(value, level=0):
+    """``value`` as JSON indented by one space a level, as it is written ``level`` levels deep
+    in a document (strings hold no line break: JSON escapes it)."""
+    return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * level)
 
 
 def _without_empty(mapping):

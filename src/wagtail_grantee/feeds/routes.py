@@ -71,6 +71,13 @@ class FeedRoutesMixin(RoutablePageMixin, models.Model):
     class Meta:
         abstract = True
 
+    def get_view_restrictions(self):
+        # Kept for the feed view: serving a page, Wagtail's privacy check asks first (and reads
+        # the query set), then the feed view asks whether anyone may read the feed, of the
+        # same page instance in the same request (views.readable_by_anyone).
+        self._view_restrictions = super().get_view_restrictions()
+        return self._view_restrictions
+
     def get_feed(self, feed_format, *, tag=None, category=None):
         """The feed this page serves at one of its feed routes."""
         return self.feed_class(self, feed_format, tag=tag, category=category)

@@ -27,16 +27,26 @@ def serve(request, feed):
     # Only the feed cache middleware reads remembered addresses; without it, remembering would
     # cost every request a privacy check (two queries) and a cache write for nothing.
     remember = feed.remembered_by_address and getattr(request, "remember_feed_address", False)
-    if remember and not page.get_view_restrictions():  # what anyone may read, anyone may get
+    if remember and readable_by_anyone(page):  # what anyone may read, anyone may get
         caching.remember_address(
             request, etag, last_modified, feed.content_type, valid_until=feed.valid_until
         )
     return feed_response(content, feed.content_type, etag, last_modified)
 
 
-def serve_remembered_feed(request):
-    """The response to a feed address remembered in the cache, or ``None``."""
-    entry = caching.recall_address(request)
+def readable_by_anyone(page):
+    """Whether no view restriction applies to ``page``: from the restrictions Wagtail's privacy
+    check read when it served the page in this request, if it did (no query), else from the
+    database."""
+    restrictions = getattr(page, "_view_restrictions", None)
+    if restrictions is None:
+        restrictions = page.get_view_restrictions()
+    return not restrictions.exists()  # an evaluated query set answers without a query
+
+
+def serve_remembered_feed(request, entry):
+    """The response to a feed address from what the cache remembers of it (``entry``, from
+    :func:`~wagtail_grantee.feeds.caching.recall`), or ``None``."""
     if entry is None:
         return None
     response = conditional_response(request, entry["etag"], entry["last_modified"])

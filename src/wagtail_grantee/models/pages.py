@@ -3,6 +3,8 @@
 import threading
 import uuid
 from contextlib import contextmanager
+from functools import reduce
+from operator import or_
 
 from django import forms
 from django.conf import settings
@@ -19,6 +21,7 @@ from taggit.models import Tag, TaggedItemBase
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, TitleFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
+from wagtail.models import PageViewRestriction
 from wagtail.search import index
 
 from ..blocks import PostBodyBlock
@@ -46,6 +49,14 @@ def image_field(verbose_name, help_text=""):
     )
 
 
+def private_q():
+    """The pages in a private section, as ``PageQuerySet.private_q()`` finds them (its
+    ``public()`` leaves them out), from the paths of the restricted pages alone (Wagtail's
+    loads each restricted page whole)."""
+    paths = PageViewRestriction.objects.values_list("page__path", flat=True)
+    return reduce(or_, (Q(path__startswith=path) for path in paths), Q(pk__in=[]))
+
+
 def with_list_images(posts):
     """Posts whose lead images bring their renditions along: a list costs the same queries
     for 3 posts as for 30."""
@@ -56,7 +67,14 @@ class GranteePageMixin:
     """What a section and a post take from the grantee home they are under."""
 
     def get_grantee_home(self):
-        return GranteeHomePage.objects.ancestor_of(self).live().last()
+        """The nearest live grantee home above this page."""
+        # Wagtail's routing keeps the parent it routed through (as get_parent() does): a
+        # section's home is found without a query when serving it.
+        parent = self.__dict__.get("_cached_parent_obj")
+        if isinstance(parent, GranteeHomePage) and parent.live:
+            return parent
+        # With its locale: a feed's language is the locale of its page, the home's too.
+        return GranteeHomePage.objects.ancestor_of(self).live().select_related("locale").last()
 
     def get_meta_image(self):
         home = self.get_grantee_home()
@@ -70,7 +88,7 @@ class PostIndexMixin(RoutablePageMixin):
         """The live, public posts under this page, newest first; feeds use it too."""
         posts = (
             PostPage.objects.live()
-            .public()
+            .exclude(private_q())
             .descendant_of(self)
             # Scheduled unpublishing runs from cron: an expired post leaves the lists now.
             .exclude(expire_at__lte=timezone.now())
