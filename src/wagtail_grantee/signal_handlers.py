@@ -2,12 +2,19 @@
 carry it get a new cache version, the front-end cache forgets them (when
 ``wagtail.contrib.frontend_cache`` is installed) and the WebSub hub is told (when configured).
 
+When a post is published, its item in the feeds that carry it is rendered into the cache once
+the publication is committed (:func:`warm_feed_items`), so that the first request for those
+feeds renders nothing.
+
 Within :func:`feed_invalidation_deferred` (an import), publishing does this once per place at
-the end instead of once per page.
+the end instead of once per page, and renders no item ahead.
 """
+
+import logging
 
 import threading
 from contextlib import contextmanager
+from functools import partial
 
 import swapper
 from django.apps import apps
@@ -22,9 +29,12 @@ from . import tasks
 from .conf import get_setting
 from .feeds.caching import bump_feed_versions, bump_sites_version
 from .feeds.discovery import feed_pages_for, feed_urls
+from .feeds.generators import FEED_CLASSES
 from .feeds.routes import FeedRoutesMixin
 from .models.pages import PostPage, PostPageTag, post_search_index_is_deferred
 from .models.snippets import Category
+
+logger = logging.getLogger(__name__)
 
 _deferred = threading.local()
 
@@ -119,15 +129,39 @@ def defer_invalidation(page, places):
     places.setdefault(path, set()).add(page.pk)
 
 
-def on_page_published(sender, instance, **kwargs):
+def warm_feed_items(post_id):
+    """Render the item of the post ``post_id`` in every format of the feeds that carry it into
+    the cache (the tag and category feeds share them). A failure is logged, never raised: the
+    feed renders the item at its next request instead."""
+    try:
+        post = PostPage.objects.live().filter(pk=post_id).first()
+        if post is None:  # unpublished or deleted in the meantime
+            return
+        for feed_page in feed_pages_for(post):
+            for feed_format in FEED_CLASSES:
+                feed_page.get_feed(feed_format).warm(post)
+    except Exception:
+        logger.exception("Rendering the feed items of post %s ahead failed", post_id)
+
+
+def invalidate_or_defer(page):
+    """Invalidate the feeds that carry ``page`` now, or remember them for the end of
+    :func:`feed_invalidation_deferred`; whether now."""
     places = getattr(_deferred, "places", None)
     if places is not None:
-        defer_invalidation(instance, places)
-    else:
-        invalidate_feeds(instance)
+        defer_invalidation(page, places)
+        return False
+    invalidate_feeds(page)
+    return True
 
 
-on_page_unpublished = on_page_published
+def on_page_published(sender, instance, **kwargs):
+    if invalidate_or_defer(instance) and isinstance(instance, PostPage):
+        transaction.on_commit(partial(warm_feed_items, instance.pk))
+
+
+def on_page_unpublished(sender, instance, **kwargs):
+    invalidate_or_defer(instance)
 
 
 def on_page_moved(sender, instance, parent_page_before, **kwargs):

@@ -177,3 +177,64 @@ def test_after_a_new_post_the_document_writes_only_its_element(client, section):
 
     assert [call.args[1]["title"] for call in write.call_args_list] == ["New"]
     assert content.count(b"<entry>") == 4
+
+
+def publish_committed(page, django_capture_on_commit_callbacks):
+    """Publish ``page`` as a request does: what waits for the commit runs."""
+    with django_capture_on_commit_callbacks(execute=True):
+        return publish(page)
+
+
+def test_a_published_post_is_rendered_before_the_first_request_for_its_feeds(
+    client, section, home, rendered, django_capture_on_commit_callbacks
+):
+    publish_committed(
+        PostPageFactory(parent=section, title="Old"), django_capture_on_commit_callbacks
+    )
+    for page in (section, home):
+        client.get(feed_path(page))
+    rendered.clear()
+    written = generators.RssFeed.item_element_text
+
+    post = PostPageFactory(parent=section, title="New", tags=["rapat"])
+    publish_committed(post, django_capture_on_commit_callbacks)
+    assert rendered == ["New"]  # on publication, once for its section's feeds and its home's
+    rendered.clear()
+    with mock.patch.object(
+        generators.RssFeed, "item_element_text", autospec=True, side_effect=written
+    ) as write:
+        contents = [
+            client.get(feed_path(page, name)).content
+            for page in (section, home)
+            for name in ("feed", "feed-atom", "feed-json")
+        ] + [client.get(feed_path(section, "tag-feed", tag="rapat")).content]
+
+    assert all(b"New" in content for content in contents)
+    assert rendered == []  # the requests rendered no item
+    assert write.call_args_list == []  # nor wrote an RSS element
+
+
+def test_a_private_post_is_not_rendered_ahead(
+    client, section, rendered, django_capture_on_commit_callbacks
+):
+    PageViewRestriction.objects.create(page=section, restriction_type="login")
+
+    publish_committed(
+        PostPageFactory(parent=section, title="Rahasia"), django_capture_on_commit_callbacks
+    )
+
+    assert rendered == []
+
+
+def test_a_failure_rendering_ahead_is_logged_and_publishing_goes_on(
+    client, section, caplog, django_capture_on_commit_callbacks
+):
+    with mock.patch.object(items, "_render_items", side_effect=RuntimeError("boom")):
+        post = publish_committed(
+            PostPageFactory(parent=section, title="Tetap terbit"),
+            django_capture_on_commit_callbacks,
+        )
+
+    assert post.live
+    assert f"Rendering the feed items of post {post.pk} ahead failed" in caplog.text
+    assert b"Tetap terbit" in client.get(feed_path(section)).content  # rendered on request

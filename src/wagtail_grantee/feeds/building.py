@@ -135,6 +135,10 @@ class BaseFeed:
         """The feed's absolute address."""
         return self.page.feed_url(self.feed_format, request=request, full=True)
 
+    def warm(self, post):
+        """Render what the feed will need of the newly published ``post`` into the cache
+        ahead of the next request. Nothing by default."""
+
     @property
     def content_type(self):
         return FEED_CLASSES[self.feed_format].content_type
@@ -202,14 +206,15 @@ class BaseFeed:
             author if author.locale_id == self.page.locale_id else self.page
         ).locale.language_code
 
-    def render(self, request):
-        """The feed document as bytes (UTF-8), in the page's language."""
+    def render(self, request, items=None):
+        """The feed document as bytes (UTF-8), in the page's language: of its items, or of
+        ``items`` (a callable returning them) when given."""
         author = self.author
         language = self.language
         with translation.override(language):
             return write_feed(
                 self.feed_format,
-                self.get_items(request),
+                items() if items else self.get_items(request),
                 title=self.title(),
                 link=self.page.get_full_url(request),
                 description=self.page.get_meta_description() or self.page.title,
@@ -269,14 +274,23 @@ class Feed(BaseFeed):
     def title(self):
         return feed_title(self.page, tag=self.tag, category=self.category)
 
-    def get_items(self, request):
+    def get_items(self, request, posts=None):
+        """The items of the feed's posts, or of ``posts`` (a query set of them) when given."""
         return post_items(
-            self.posts[: self.item_count],
+            self.posts[: self.item_count] if posts is None else posts,
             request,
             base_url=urljoin(self.page.get_full_url(request), "/"),
             full_content=self.full_content,
             default_author=self.author.title,
         )
+
+    def warm(self, post):
+        # Render ``post``'s item and its element in this format into the cache, without a
+        # request, when the feed carries the post (nothing otherwise), so that the next request
+        # for the feed renders nothing new.
+        if self.page.get_full_url() is not None:  # else no site serves the feed
+            posts = self.posts.filter(pk=post.pk)
+            self.render(None, items=lambda: self.get_items(None, posts=posts))
 
 
 def feed_title(page, tag=None, category=None):

@@ -548,6 +548,22 @@ def test_the_feeds_are_invalidated_once_per_import_and_show_the_new_posts(
     assert all(f"Catatan {n}" in feed for n in range(3))
 
 
+def test_an_import_renders_no_feed_item_ahead(
+    tmp_path, section, monkeypatch, django_capture_on_commit_callbacks
+):
+    # A thousand imported posts would be a thousand renderings at the end of the import; the
+    # feeds render the 20 they carry at their next request instead.
+    warmed = []
+    monkeypatch.setattr(signal_handlers, "warm_feed_items", warmed.append)
+    archive = build_zip(tmp_path / "a.zip", notes=[note(title="Catatan")])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run(archive, "--parent", section.pk, "--publish")
+
+    assert PostPage.objects.live().child_of(section).get().title == "Catatan"
+    assert warmed == []
+
+
 def test_a_failed_import_leaves_the_feeds_alone(tmp_path, section, monkeypatch):
     from wagtail_grantee.importers import base
 
