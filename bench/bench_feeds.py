@@ -7,23 +7,25 @@ through Django's test client, as many times as ``ROUNDS`` says. No network neede
 First, the goals of the feed rendering (issue 12), on 20-item full-content feeds: a feed made
 with nothing of it in the cache (no rendered feed, no rendered item), once of posts without
 images and once with a lead image and a body image each, and the first request after one new
-post is published (every other item comes from the cache). Each median is printed with its
-ratio to a static view returning 30 KB (the floor the issue measures against), once through
-Django's test client and once over HTTP (a server thread on 127.0.0.1, a new connection per
-request, the static view served by the same server). Goals: uncached < 35×, with images < 50×,
-after one new post < 15×, judged over HTTP, as the issue measured the peers; the test client's
-ratios are printed for reference (its floor, 0.2 ms, is no server's). Each median follows a
-few unmeasured warm-up requests, and the heap the set-up leaves is frozen out of the garbage
-collector's sight first (``settle_heap``), as a server process does not carry it. Beside the
-wall-clock median, each line gives the median CPU time of the process (server thread and
-client together) and its ratio: on a loaded machine the wall clock measures the other
-processes too, the CPU time does not, so compare ratios of the same run and both columns.
+post is published (every other item comes from the cache; the new one was rendered ahead when
+its publication was committed, and for reference the same when it was not). Each median is
+printed with its ratio to a static view returning 30 KB (the floor the issue measures against),
+once through Django's test client and once over HTTP (a server thread on 127.0.0.1, a new
+connection per request, the static view served by the same server). Goals: uncached < 35×, with
+images < 50×, after one new post < 15×, judged over HTTP, as the issue measured the peers; the
+test client's ratios are printed for reference (its floor, 0.2 ms, is no server's). Each median
+follows a few unmeasured warm-up requests, and the heap the set-up leaves is frozen out of the
+garbage collector's sight first (``settle_heap``), as a server process does not carry it. Beside
+the wall-clock median, each line gives the median CPU time of the process (server thread and
+client together) and its ratio: on a loaded machine the wall clock measures the other processes
+too, the CPU time does not, so compare ratios of the same run and both columns.
 
 Then the caches, on a section of 50 full-content posts (lead images, body images, links,
 tags, categories): uncached (the feed's version bumped, its items cached), cached and 304,
 each against a static view returning the same bytes. Targets: cached ≤ 3×, 304 ≤ 1.5×.
 
-Each line also gives the queries of one such request.
+Each line also gives the queries of one such request. It also prints what rendering a new
+post's item ahead adds to its publication.
 """
 
 import gc
@@ -169,13 +171,34 @@ def setup_goals(client, home):
     image = photos.get_children().live().specific().first().lead_image
     counter = iter(range(GOAL_POSTS, 10_000))
 
-    def publish_one():
+    def publish_one(ahead=True):
+        """Publish one more post; unless ``ahead``, without rendering its item ahead (as a
+        publication whose commit the feed request comes before)."""
+        from wagtail_grantee import signal_handlers
         from wagtail_grantee.models import Category
 
         categories = list(Category.objects.all())
-        publish_goal_post(photos, next(counter), categories, images=True, image=image)
+        warm = signal_handlers.warm_feed_items
+        if not ahead:
+            signal_handlers.warm_feed_items = lambda post_id: None
+        try:
+            publish_goal_post(photos, next(counter), categories, images=True, image=image)
+        finally:
+            signal_handlers.warm_feed_items = warm
 
     return urls, sizes, publish_one
+
+
+def measure_publication(publish_one):
+    """The median wall-clock time in milliseconds of a publication with its item rendered
+    ahead and without."""
+    times = {True: [], False: []}
+    for _ in range(ROUNDS["new post"]):
+        for ahead in times:
+            started = time.perf_counter()
+            publish_one(ahead=ahead)
+            times[ahead].append(time.perf_counter() - started)
+    return {ahead: statistics.median(spent) * 1000 for ahead, spent in times.items()}
 
 
 def measure_goals(get, urls, publish_one):
@@ -192,6 +215,12 @@ def measure_goals(get, urls, publish_one):
         ),
         "first request after one new post": measure(
             ROUNDS["new post"], lambda: get(urls["Foto"]), before=publish_one, expect=200
+        ),
+        "the same, the item not rendered ahead": measure(
+            ROUNDS["new post"],
+            lambda: get(urls["Foto"]),
+            before=partial(publish_one, ahead=False),
+            expect=200,
         ),
     }
 
@@ -354,6 +383,7 @@ def main():
                 goals[TEST_CLIENT] = measure_goals(client.get, urls, publish_one)
                 with LocalServer() as server:
                     goals[OVER_HTTP] = measure_goals(server.get, urls, publish_one)
+                publication = measure_publication(publish_one)
             feed_url = section.url + section.reverse_subpage("feed")
             first = client.get(feed_url)  # creates the renditions once
             assert first.status_code == 200, first.status_code
@@ -384,6 +414,11 @@ def main():
 
         for harness, results_of_goals in goals.items():
             print_goals(results_of_goals, sizes, harness)
+        print(
+            f"A publication (save_revision().publish() of a post with images): "
+            f"{publication[True]:.1f} ms with its feed item rendered ahead, "
+            f"{publication[False]:.1f} ms without (median of {ROUNDS['new post']} each)\n"
+        )
         floor = results["static view"][0]
         print(
             f"RSS feed of {POSTS} full-content posts ({len(first.content) / 1024:.0f} KiB) on "

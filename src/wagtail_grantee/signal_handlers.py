@@ -11,7 +11,6 @@ the end instead of once per page, and renders no item ahead.
 """
 
 import logging
-
 import threading
 from contextlib import contextmanager
 from functools import partial

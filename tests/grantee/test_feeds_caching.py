@@ -138,6 +138,27 @@ def test_changes_under_a_feed_invalidate_its_cached_copy(client, home, section, 
         assert b"Mentoring" not in section_feed
 
 
+@pytest.mark.parametrize("middleware", [False, True], ids=["routing", "middleware"])
+def test_a_renamed_home_gives_its_sections_feeds_a_new_etag(
+    client, settings, home, section, post, middleware
+):
+    if middleware:
+        settings.MIDDLEWARE = [
+            settings.MIDDLEWARE[0],
+            "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
+            *settings.MIDDLEWARE[1:],
+        ]
+    first = client.get(feed_path(section))
+
+    home.title = "Lembaga Baru"
+    publish(home)
+    again = client.get(feed_path(section), headers={"if-none-match": first["ETag"]})
+
+    assert again.status_code == 200
+    assert again["ETag"] != first["ETag"]
+    assert b"Lembaga Baru" in again.content  # the channel's author
+
+
 def test_a_moved_post_appears_in_its_new_sections_feed(client, home, section, post):
     target = SectionPageFactory(parent=home)
     client.get(feed_path(target))

@@ -159,6 +159,9 @@ class BaseFeed:
             type(self).__qualname__,
             self.page.pk,
             self.page.last_published_at,
+            # The channel names its author (the grantee home): a renamed home is a new feed.
+            self.author.pk,
+            self.author.last_published_at,
             self.feed_format,
             self.item_count,
             self.full_content,
@@ -181,7 +184,8 @@ class BaseFeed:
         version = self.version()
         parts = (*self.fingerprint(), request.get_host(), version, *self.state.fingerprint)
         etag = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()[:32]
-        changes = [self.page.last_published_at, *self.state.changed_at]
+        changes = [self.page.last_published_at, self.author.last_published_at]
+        changes += self.state.changed_at
         last_modified = max(
             [int(moment.timestamp()) for moment in changes if moment] + [int(version)]
         )
