@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from wagtail.models import ModelLogEntry
 
+from tests.concurrency import run_concurrently
 from wagtail_grantee_sms import broadcasting, encoding
 from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
@@ -299,31 +300,16 @@ def test_permissions_and_log_actions_are_registered():
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_confirmations_make_one_set_of_deliveries(settings):
-    import threading
-
-    from django.db import connections
-
     settings.WAGTAIL_GRANTEE_SMS = {"BACKENDS": LOCMEM}
     group = ContactGroupFactory()
     members(group, 30)
     broadcast = broadcasting.create_broadcast("Rapat", [group])
     sender = SuperuserFactory()
-    results, start = [], threading.Barrier(2)
 
     def request():
-        try:
-            start.wait()
-            results.append(
-                broadcasting.confirm_broadcast(Broadcast.objects.get(pk=broadcast.pk), sender)
-            )
-        finally:
-            connections.close_all()
+        return broadcasting.confirm_broadcast(Broadcast.objects.get(pk=broadcast.pk), sender)
 
-    threads = [threading.Thread(target=request) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(request, 2)
 
     assert sorted(results) == [False, True]
     assert Delivery.objects.filter(broadcast=broadcast).count() == 30

@@ -14,6 +14,7 @@ from django_q.models import Schedule
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
+from tests.concurrency import run_concurrently
 from tests.sms import pipeline_backends
 from wagtail_grantee_sms import broadcasting, ratelimit, sending
 from wagtail_grantee_sms.backends import DeliveryReport, DeliveryStatus, SMSBackendError, locmem
@@ -499,10 +500,7 @@ def test_a_budget_overspent_says_by_how_much(settings):
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_confirmations_at_once_cannot_both_spend_what_is_left(settings, monkeypatch):
-    import threading
     from time import sleep
-
-    from django.db import connections
 
     sender = budgeted(settings, 1500)
     broadcasts = []
@@ -519,22 +517,14 @@ def test_two_confirmations_at_once_cannot_both_spend_what_is_left(settings, monk
 
     monkeypatch.setattr(broadcasting, "freeze_recipients", slow_freeze)
     monkeypatch.setattr(broadcasting, "queue_chunks", lambda pk: None)  # not sent meanwhile
-    results, start = [], threading.Barrier(2)
 
     def request(broadcast):
         try:
-            start.wait()
-            results.append(broadcasting.confirm_broadcast(broadcast, sender))
+            return broadcasting.confirm_broadcast(broadcast, sender)
         except broadcasting.BudgetExceeded:
-            results.append("over budget")
-        finally:
-            connections.close_all()
+            return "over budget"
 
-    threads = [threading.Thread(target=request, args=(b,)) for b in broadcasts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(request, args=broadcasts)
 
     assert sorted(results, key=str) == [True, "over budget"]
     assert Delivery.objects.count() == 2

@@ -2,16 +2,15 @@
 
 import os
 import re
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
+from tests.concurrency import run_concurrently
 from wagtail_grantee_sms import inbound, verification
 from wagtail_grantee_sms.backends import InboundSMS
 from wagtail_grantee_sms.models import Contact, Delivery, VerificationCode, VerificationMessages
@@ -547,23 +546,15 @@ def test_manual_verification_needs_a_recorded_consent(settings):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sends_to_one_contact_keep_its_hourly_limit():
     contact = ContactFactory()
-    barrier = threading.Barrier(8)
-    refused = []
 
     def admin_send():
         try:
-            barrier.wait()
             verification.start_verification(Contact.objects.get(pk=contact.pk))
         except verification.VerificationError:
-            refused.append(True)
-        finally:
-            connection.close()
+            return "refused"
+        return "sent"
 
-    threads = [threading.Thread(target=admin_send) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(admin_send, 8)
 
     assert Delivery.objects.filter(contact=contact).count() == 3
-    assert len(refused) == 5
+    assert results.count("refused") == 5
