@@ -14,6 +14,7 @@ from wagtail_grantee_sms import broadcasting, encoding
 from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
 from .factories import ContactFactory, ContactGroupFactory, SuperuserFactory, UserFactory
+from .pipeline_backends import configure
 
 pytestmark = pytest.mark.django_db
 
@@ -30,23 +31,12 @@ def confirm(django_capture_on_commit_callbacks):
 
 
 VERIFIED = Contact.Status.VERIFIED
-LOCMEM = {"default": {"BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend"}}
-
-
-def priced(**extra):
-    return {
-        "default": {
-            "BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend",
-            "PRICE_PER_SEGMENT": "450",
-            "CURRENCY": "IDR",
-        }
-        | extra
-    }
+CHUNK_SIZE = 3
 
 
 @pytest.fixture(autouse=True)
 def locmem_backend(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {"BACKENDS": LOCMEM, "BROADCAST_CHUNK_SIZE": 3}
+    configure(settings, BROADCAST_CHUNK_SIZE=CHUNK_SIZE)
 
 
 @pytest.fixture
@@ -105,7 +95,7 @@ def test_organisation_defaults_to_the_site_name():
 
 
 def test_estimate_counts_segments_per_language_and_cost(settings):
-    settings.WAGTAIL_GRANTEE_SMS |= {"BACKENDS": priced()}
+    configure(settings, price="450", BROADCAST_CHUNK_SIZE=CHUNK_SIZE)
     group = ContactGroupFactory()
     members(group, 2, language="id")
     members(group, 1, language="en")
@@ -300,7 +290,7 @@ def test_permissions_and_log_actions_are_registered():
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_confirmations_make_one_set_of_deliveries(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {"BACKENDS": LOCMEM}
+    configure(settings)
     group = ContactGroupFactory()
     members(group, 30)
     broadcast = broadcasting.create_broadcast("Rapat", [group])
