@@ -8,6 +8,7 @@ from django.utils import timezone
 
 import wagtail_grantee_sms
 from tests.sms.factories import ContactFactory, DeliveryFactory
+from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms.models import Contact, Delivery
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.urls")]
@@ -15,9 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.urls")]
 
 @pytest.fixture
 def console_like_backend(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {"default": {"BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend"}}
-    }
+    configure(settings)
     wagtail_grantee_sms.outbox = []
 
 

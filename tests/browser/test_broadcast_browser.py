@@ -10,6 +10,7 @@ import pytest
 
 import wagtail_grantee_sms
 from tests.sms.factories import ContactFactory, ContactGroupFactory, UserFactory
+from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms import encoding
 from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
@@ -45,15 +46,7 @@ def test_the_javascript_counter_agrees_with_the_shared_vectors(page):
 
 @pytest.fixture
 def priced_locmem(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {
-            "default": {
-                "BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend",
-                "PRICE_PER_SEGMENT": "350",
-                "CURRENCY": "IDR",
-            }
-        }
-    }
+    configure(settings, price="350")
     wagtail_grantee_sms.outbox = []
 
 

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.foundation.test_example_site import EXAMPLE_SITE, example_site_env
+from tests.foundation.test_example_site import EXAMPLE_SITE, example_site_env, run_manage
 
 pytestmark = pytest.mark.browser
 
@@ -69,16 +69,8 @@ def example_site(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = example_site_env(tmp_path, url)
+    run_manage(env, "setup_demo", "-v0")
     manage = [sys.executable, "manage.py"]
-    prepared = subprocess.run(
-        [*manage, "setup_demo", "-v0"],
-        cwd=EXAMPLE_SITE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert prepared.returncode == 0, prepared.stderr[-3000:]
     logs = {name: tmp_path / f"{name}.log" for name in ("qcluster", "runserver")}
     commands = {
         "qcluster": [*manage, "qcluster"],

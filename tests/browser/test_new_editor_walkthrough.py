@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 import wagtail_grantee_sms
 from example_site.demo.management.commands.ensure_demo_admin import Command as EnsureDemoAdmin
 from tests.sms.factories import ContactFactory, DeliveryFactory
+from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms.models import Contact, ContactGroup, Delivery
 
 pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.browser.urls")]
@@ -29,9 +30,7 @@ def site(transactional_db, settings, monkeypatch):
     """The demo's admin account and languages, a console-like SMS backend (no webhooks), a
     contact waiting for her YA, and an SMS that no worker has picked up."""
     settings.WAGTAILADMIN_PERMITTED_LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {"default": {"BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend"}}
-    }
+    configure(settings)
     wagtail_grantee_sms.outbox = []
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "demo-password")
     call_command(EnsureDemoAdmin(), stdout=StringIO())

@@ -1,6 +1,7 @@
 """The example site, as ``make demo`` prepares it (``manage.py setup_demo``, one process), in a
 fresh SQLite database."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -48,23 +49,25 @@ def example_site_env(tmp_path, base_url="http://127.0.0.1:8123", **extra):
     }
 
 
+def run_manage(env, *args):
+    """Run the example site's ``manage.py`` with ``args`` in ``env`` (see ``example_site_env``)
+    to its successful end; what it printed."""
+    completed = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=EXAMPLE_SITE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return completed.stdout
+
+
 @pytest.fixture
 def manage(tmp_path):
     env = example_site_env(tmp_path, DJANGO_SUPERUSER_USERNAME="editor")
-
-    def run(*args):
-        completed = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=EXAMPLE_SITE,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert completed.returncode == 0, completed.stderr[-3000:]
-        return completed.stdout
-
-    return run
+    return functools.partial(run_manage, env)
 
 
 def test_setup_demo_prepares_everything_in_one_process_and_can_run_again(manage):

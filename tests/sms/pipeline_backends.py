@@ -78,12 +78,33 @@ class ProviderCodesBackend(locmem.SMSBackend):
     reasons = {"21610": OPTED_OUT, "21211": INVALID_NUMBER}
 
 
-def configure(settings, backend="wagtail_grantee_sms.backends.locmem.SMSBackend", **extra):
-    """Point the "default" alias at ``backend``; ``extra`` are other keys of the settings dict."""
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {"default": {"BACKEND": backend}},
-        **extra,
-    }
+LOCMEM = "wagtail_grantee_sms.backends.locmem.SMSBackend"
+
+
+def configure(
+    settings,
+    backend=LOCMEM,
+    *,
+    price=None,
+    currency="IDR",
+    budget=None,
+    rate_limit=None,
+    options=None,
+    **extra,
+):
+    """Point the "default" alias at ``backend``: ``price`` per segment in ``currency``, a
+    ``budget`` per month, a ``rate_limit`` and ``options`` when given; ``extra`` are other keys
+    of the settings dict."""
+    default = {"BACKEND": backend}
+    if price is not None:
+        default |= {"PRICE_PER_SEGMENT": price, "CURRENCY": currency}
+    if budget is not None:
+        default["MONTHLY_BUDGET"] = budget
+    if rate_limit is not None:
+        default["RATE_LIMIT"] = rate_limit
+    if options is not None:
+        default["OPTIONS"] = options
+    settings.WAGTAIL_GRANTEE_SMS = {"BACKENDS": {"default": default}, **extra}
 
 
 # Called with each accepted ``SendResult`` of ``SlowAnswerBackend`` after the provider took

@@ -13,10 +13,12 @@ from wagtail_grantee_sms import broadcasting
 from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
 from .factories import ContactFactory, ContactGroupFactory, SuperuserFactory, UserFactory
+from .pipeline_backends import configure
 
 pytestmark = pytest.mark.django_db
 
 Status = Contact.Status
+PRICE = "350"  # IDR per segment
 
 
 def url(name, *args):
@@ -25,19 +27,11 @@ def url(name, *args):
 
 @pytest.fixture(autouse=True)
 def priced_backend(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {
-            "default": {
-                "BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend",
-                "PRICE_PER_SEGMENT": "350",
-                "CURRENCY": "IDR",
-            }
-        }
-    }
+    configure(settings, price=PRICE)
 
 
 def set_budget(settings, budget):
-    settings.WAGTAIL_GRANTEE_SMS["BACKENDS"]["default"]["MONTHLY_BUDGET"] = budget
+    configure(settings, price=PRICE, budget=budget)
 
 
 @pytest.fixture

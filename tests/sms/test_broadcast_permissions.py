@@ -15,6 +15,7 @@ from wagtail_grantee_sms import broadcasting
 from wagtail_grantee_sms.models import Broadcast, Contact
 
 from .factories import ContactFactory, ContactGroupFactory, SuperuserFactory, UserFactory
+from .pipeline_backends import configure
 
 pytestmark = pytest.mark.django_db
 
@@ -44,16 +45,7 @@ def refused(response):
 
 @pytest.fixture(autouse=True)
 def locmem(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {
-            "default": {
-                "BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend",
-                "PRICE_PER_SEGMENT": "350",
-                "CURRENCY": "IDR",
-                "MONTHLY_BUDGET": "700",
-            }
-        }
-    }
+    configure(settings, price="350", budget="700")
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from wagtail.models import ModelLogEntry
 
+from tests.concurrency import run_concurrently
 from wagtail_grantee_sms import broadcasting, encoding
 from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
 from .factories import ContactFactory, ContactGroupFactory, SuperuserFactory, UserFactory
+from .pipeline_backends import configure
 
 pytestmark = pytest.mark.django_db
 
@@ -29,23 +31,12 @@ def confirm(django_capture_on_commit_callbacks):
 
 
 VERIFIED = Contact.Status.VERIFIED
-LOCMEM = {"default": {"BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend"}}
-
-
-def priced(**extra):
-    return {
-        "default": {
-            "BACKEND": "wagtail_grantee_sms.backends.locmem.SMSBackend",
-            "PRICE_PER_SEGMENT": "450",
-            "CURRENCY": "IDR",
-        }
-        | extra
-    }
+CHUNK_SIZE = 3
 
 
 @pytest.fixture(autouse=True)
 def locmem_backend(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {"BACKENDS": LOCMEM, "BROADCAST_CHUNK_SIZE": 3}
+    configure(settings, BROADCAST_CHUNK_SIZE=CHUNK_SIZE)
 
 
 @pytest.fixture
@@ -104,7 +95,7 @@ def test_organisation_defaults_to_the_site_name():
 
 
 def test_estimate_counts_segments_per_language_and_cost(settings):
-    settings.WAGTAIL_GRANTEE_SMS |= {"BACKENDS": priced()}
+    configure(settings, price="450", BROADCAST_CHUNK_SIZE=CHUNK_SIZE)
     group = ContactGroupFactory()
     members(group, 2, language="id")
     members(group, 1, language="en")
@@ -299,31 +290,16 @@ def test_permissions_and_log_actions_are_registered():
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_confirmations_make_one_set_of_deliveries(settings):
-    import threading
-
-    from django.db import connections
-
-    settings.WAGTAIL_GRANTEE_SMS = {"BACKENDS": LOCMEM}
+    configure(settings)
     group = ContactGroupFactory()
     members(group, 30)
     broadcast = broadcasting.create_broadcast("Rapat", [group])
     sender = SuperuserFactory()
-    results, start = [], threading.Barrier(2)
 
     def request():
-        try:
-            start.wait()
-            results.append(
-                broadcasting.confirm_broadcast(Broadcast.objects.get(pk=broadcast.pk), sender)
-            )
-        finally:
-            connections.close_all()
+        return broadcasting.confirm_broadcast(Broadcast.objects.get(pk=broadcast.pk), sender)
 
-    threads = [threading.Thread(target=request) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(request, 2)
 
     assert sorted(results) == [False, True]
     assert Delivery.objects.filter(broadcast=broadcast).count() == 30

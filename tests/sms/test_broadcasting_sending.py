@@ -14,6 +14,7 @@ from django_q.models import Schedule
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
+from tests.concurrency import run_concurrently
 from tests.sms import pipeline_backends
 from wagtail_grantee_sms import broadcasting, ratelimit, sending
 from wagtail_grantee_sms.backends import DeliveryReport, DeliveryStatus, SMSBackendError, locmem
@@ -28,11 +29,8 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def configure(settings, backend="tests.sms.pipeline_backends.CountingBackend", **extra):
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {"default": {"BACKEND": backend} | extra.pop("backend_settings", {})},
-        "BROADCAST_CHUNK_SIZE": 50,
-        **extra,
-    }
+    """``pipeline_backends.configure`` with chunks of 50."""
+    pipeline_backends.configure(settings, backend, BROADCAST_CHUNK_SIZE=50, **extra)
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +84,7 @@ def test_a_chunk_is_one_connection_one_send_call_and_constant_queries(settings):
 
 
 def test_rate_limit_takes_slots_per_batch(settings):
-    configure(settings, backend_settings={"RATE_LIMIT": 1000})
+    configure(settings, rate_limit=1000)
     broadcast = confirmed(30)
 
     run(broadcast)
@@ -103,7 +101,7 @@ def test_database_bucket_hands_out_at_most_one_seconds_worth(settings):
 
 
 def test_every_message_carries_its_delivery_reference_and_price(settings):
-    configure(settings, backend_settings={"PRICE_PER_SEGMENT": "450", "CURRENCY": "IDR"})
+    configure(settings, price="450")
     broadcast = confirmed(3)
 
     run(broadcast)
@@ -159,7 +157,7 @@ def test_pause_in_the_middle_of_a_chunk(settings):
     configure(
         settings,
         backend="tests.sms.pipeline_backends.SlowAnswerBackend",
-        backend_settings={"RATE_LIMIT": 2},  # two messages per claim
+        rate_limit=2,  # two messages per claim
     )
     run(broadcast)
 
@@ -277,11 +275,7 @@ def test_a_chunk_interrupted_after_claiming_goes_to_review(settings):
 
 
 def test_interrupted_chunk_is_resent_once_through_a_deduplicating_provider(settings):
-    configure(
-        settings,
-        backend="wagtail_grantee_sms.backends.locmem.SMSBackend",
-        backend_settings={"OPTIONS": {"idempotent_references": True}},
-    )
+    configure(settings, pipeline_backends.LOCMEM, options={"idempotent_references": True})
     broadcast = confirmed(3)
     pks = list(broadcast.deliveries.values_list("pk", flat=True))
     broadcasting.claim_chunk(broadcast.pk, min(pks), max(pks), 50)
@@ -316,15 +310,22 @@ def test_status_reports_move_forward_only_and_early_ones_wait(settings):
     assert delivery.status == Status.DELIVERED
 
 
-def test_acceptance_after_review_is_recorded_late(settings):
+def one_message_changed_while_sent(settings, status):
+    """A broadcast to one contact, on a provider that answers slowly: meanwhile its delivery
+    is set to ``status`` (a recovery run put it in review, a reviewer queued it again)."""
     configure(settings, backend="tests.sms.pipeline_backends.SlowAnswerBackend")
     broadcast = confirmed(1)
     delivery = broadcast.deliveries.get()
 
-    def timeout_passes(result):
-        Delivery.objects.filter(pk=delivery.pk).update(status=Status.REVIEW)
+    def meanwhile(result):
+        Delivery.objects.filter(pk=delivery.pk).update(status=status)
 
-    pipeline_backends.meanwhile.append(timeout_passes)
+    pipeline_backends.meanwhile.append(meanwhile)
+    return broadcast, delivery
+
+
+def test_acceptance_after_review_is_recorded_late(settings):
+    broadcast, delivery = one_message_changed_while_sent(settings, Status.REVIEW)
     run(broadcast)
 
     delivery.refresh_from_db()
@@ -383,11 +384,7 @@ def test_quiet_hours_pause_the_chunk_until_they_end():
 
 
 def test_budget_needs_permission_to_exceed(settings):
-    configure(
-        settings,
-        backend="wagtail_grantee_sms.backends.locmem.SMSBackend",
-        backend_settings={"PRICE_PER_SEGMENT": "500", "CURRENCY": "IDR", "MONTHLY_BUDGET": 1200},
-    )
+    configure(settings, pipeline_backends.LOCMEM, price="500", budget=1200)
     sender = UserFactory(permissions=["add_broadcast", "send_broadcast"])
     boss = UserFactory(permissions=["add_broadcast", "send_broadcast", "exceed_budget"])
     contact = ContactFactory(status=Contact.Status.VERIFIED)
@@ -429,11 +426,7 @@ def test_budget_needs_permission_to_exceed(settings):
 
 
 def budgeted(settings, budget):
-    configure(
-        settings,
-        backend="wagtail_grantee_sms.backends.locmem.SMSBackend",
-        backend_settings={"PRICE_PER_SEGMENT": "500", "CURRENCY": "IDR", "MONTHLY_BUDGET": budget},
-    )
+    configure(settings, pipeline_backends.LOCMEM, price="500", budget=budget)
     return UserFactory(permissions=["add_broadcast", "send_broadcast"])
 
 
@@ -507,10 +500,7 @@ def test_a_budget_overspent_says_by_how_much(settings):
 )
 @pytest.mark.django_db(transaction=True)
 def test_two_confirmations_at_once_cannot_both_spend_what_is_left(settings, monkeypatch):
-    import threading
     from time import sleep
-
-    from django.db import connections
 
     sender = budgeted(settings, 1500)
     broadcasts = []
@@ -527,22 +517,14 @@ def test_two_confirmations_at_once_cannot_both_spend_what_is_left(settings, monk
 
     monkeypatch.setattr(broadcasting, "freeze_recipients", slow_freeze)
     monkeypatch.setattr(broadcasting, "queue_chunks", lambda pk: None)  # not sent meanwhile
-    results, start = [], threading.Barrier(2)
 
     def request(broadcast):
         try:
-            start.wait()
-            results.append(broadcasting.confirm_broadcast(broadcast, sender))
+            return broadcasting.confirm_broadcast(broadcast, sender)
         except broadcasting.BudgetExceeded:
-            results.append("over budget")
-        finally:
-            connections.close_all()
+            return "over budget"
 
-    threads = [threading.Thread(target=request, args=(b,)) for b in broadcasts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_concurrently(request, args=broadcasts)
 
     assert sorted(results, key=str) == [True, "over budget"]
     assert Delivery.objects.count() == 2
@@ -633,14 +615,7 @@ def test_a_broadcast_whose_last_message_comes_back_answered_late_is_done(
     settings, django_capture_on_commit_callbacks
 ):
     """A reviewer sent the last message again; the first attempt's acceptance arrives."""
-    configure(settings, backend="tests.sms.pipeline_backends.SlowAnswerBackend")
-    broadcast = confirmed(1)
-    delivery = broadcast.deliveries.get()
-
-    def reviewer_resends(result):
-        Delivery.objects.filter(pk=delivery.pk).update(status=Status.QUEUED)
-
-    pipeline_backends.meanwhile.append(reviewer_resends)
+    broadcast, delivery = one_message_changed_while_sent(settings, Status.QUEUED)
     Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
     with django_capture_on_commit_callbacks(execute=True):
         sending.send_delivery(delivery.pk)

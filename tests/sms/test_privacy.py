@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests.sms.factories import ContactFactory, DeliveryFactory
+from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms import sending
 from wagtail_grantee_sms.backends import locmem
 from wagtail_grantee_sms.models import Contact, Delivery
@@ -17,14 +18,9 @@ SECRET = "s3cret-token"
 
 @pytest.fixture(autouse=True)
 def webhook_backend(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {
-            "default": {
-                "BACKEND": "tests.sms.pipeline_backends.WebhookBackend",
-                "OPTIONS": {"webhook_secret": SECRET},
-            }
-        }
-    }
+    configure(
+        settings, "tests.sms.pipeline_backends.WebhookBackend", options={"webhook_secret": SECRET}
+    )
 
 
 def full_number_forms(e164):

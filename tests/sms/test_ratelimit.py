@@ -1,12 +1,11 @@
 import os
-import threading
 import time
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
 
 import wagtail_grantee_sms
+from tests.concurrency import run_concurrently
 from tests.sms.factories import DeliveryFactory
 from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms import ratelimit, sending
@@ -41,24 +40,11 @@ def redis_storage(settings):
 
 def run_workers(count, calls_each, alias, rate):
     """``count`` threads, each taking ``calls_each`` slots as a worker process would."""
-    results = []
-    lock = threading.Lock()
 
     def worker():
-        try:
-            for _call in range(calls_each):
-                wait = ratelimit.try_acquire(alias, rate)
-                with lock:
-                    results.append(wait)
-        finally:
-            connection.close()
+        return [ratelimit.try_acquire(alias, rate) for _call in range(calls_each)]
 
-    threads = [threading.Thread(target=worker) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    return [wait for waits in run_concurrently(worker, count) for wait in waits]
 
 
 @pytest.mark.django_db

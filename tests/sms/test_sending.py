@@ -1,16 +1,16 @@
+import functools
 import os
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import responses
-from django.db import connection
 from django.utils import timezone
 from django_q.models import Schedule
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
+from tests.concurrency import run_concurrently
 from tests.sms import pipeline_backends
 from tests.sms.factories import ContactFactory, DeliveryFactory
 from wagtail_grantee_sms import sending
@@ -433,20 +433,8 @@ def test_workers_racing_for_the_same_delivery_send_it_once():
     for _round in range(20):
         wagtail_grantee_sms.outbox.clear()
         delivery = DeliveryFactory()
-        barrier = threading.Barrier(6)
 
-        def worker(delivery=delivery, barrier=barrier):
-            try:
-                barrier.wait()
-                sending.send_delivery(delivery.pk)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=worker) for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_concurrently(functools.partial(sending.send_delivery, delivery.pk), 6)
 
         assert len(wagtail_grantee_sms.outbox) == 1
         delivery.refresh_from_db()

@@ -25,14 +25,11 @@ Status = Delivery.Status
 
 @pytest.fixture(autouse=True)
 def slow_provider(settings):
-    settings.WAGTAIL_GRANTEE_SMS = {
-        "BACKENDS": {
-            "default": {
-                "BACKEND": "tests.sms.pipeline_backends.SlowAnswerBackend",
-                "OPTIONS": {"webhook_secret": SECRET},
-            }
-        }
-    }
+    pipeline_backends.configure(
+        settings,
+        "tests.sms.pipeline_backends.SlowAnswerBackend",
+        options={"webhook_secret": SECRET},
+    )
     pipeline_backends.meanwhile.clear()
     yield
     pipeline_backends.meanwhile.clear()

@@ -14,14 +14,14 @@ from wagtail_grantee_sms import tasks, verification
 from wagtail_grantee_sms.models import Contact, Delivery, SignupPage, SignupRequest
 
 from .factories import ContactFactory, ContactGroupFactory, UserFactory
-from .test_verification import LOCMEM
+from .pipeline_backends import configure
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
 def locmem_backend(settings):
-    settings.WAGTAIL_GRANTEE_SMS = dict(LOCMEM)
+    configure(settings)
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_an_existing_number_and_a_new_one_get_the_same_page(client, visitor, pag
 
 
 def test_sign_ups_are_throttled_per_number(visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_NUMBER": 2}
+    configure(settings, SIGNUP_ATTEMPTS_PER_NUMBER=2)
     for _attempt in range(2):
         assert visitor.post_and_send(page.url, form()).status_code == 302
 
@@ -141,7 +141,7 @@ def test_sign_ups_are_throttled_per_number(visitor, page, settings):
 
 
 def test_sign_ups_are_throttled_per_ip_address(visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_IP": 2}
+    configure(settings, SIGNUP_ATTEMPTS_PER_IP=2)
     for n in range(2):
         visitor.post_and_send(page.url, form(phone=f"0812 3456 78{n:02d}"))
 
@@ -175,7 +175,7 @@ def test_a_number_of_another_country_is_refused_with_a_clear_message(visitor, pa
 
 
 def test_the_allowed_countries_are_a_setting(visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ALLOWED_REGIONS": ["ID", "GB"]}
+    configure(settings, SIGNUP_ALLOWED_REGIONS=["ID", "GB"])
 
     response = visitor.post_and_send(page.url, form(phone="+44 7400 123456"))
 
@@ -185,7 +185,7 @@ def test_the_allowed_countries_are_a_setting(visitor, page, settings):
 
 
 def test_addresses_of_one_ipv6_network_count_as_one_visitor(visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_IP": 2}
+    configure(settings, SIGNUP_ATTEMPTS_PER_IP=2)
     for n in range(2):
         visitor.post_and_send(
             page.url, form(phone=f"0812 3456 78{n:02d}"), REMOTE_ADDR=f"2001:db8:1:2::{n + 1}"
@@ -204,7 +204,7 @@ def test_addresses_of_one_ipv6_network_count_as_one_visitor(visitor, page, setti
 
 
 def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_IP": 2}
+    configure(settings, SIGNUP_ATTEMPTS_PER_IP=2)
     for n in range(2):
         visitor.post_and_send(
             page.url, form(phone=f"0812 3456 78{n:02d}"), HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
@@ -218,7 +218,7 @@ def test_x_forwarded_for_is_ignored_unless_proxies_are_trusted(visitor, page, se
 
 
 def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "SIGNUP_ATTEMPTS_PER_IP": 2, "TRUSTED_PROXY_HOPS": 1}
+    configure(settings, SIGNUP_ATTEMPTS_PER_IP=2, TRUSTED_PROXY_HOPS=1)
     behind_proxy = {"REMOTE_ADDR": "10.0.0.1"}
     for n in range(2):  # the client writes what it likes on the left; the proxy appends
         visitor.post_and_send(
@@ -253,7 +253,7 @@ def sign_up_from(visitor, page, n):
 def test_the_hourly_ceiling_stops_sending_and_the_sign_up_waits_for_the_next_place(
     visitor, page, settings, caplog, django_capture_on_commit_callbacks
 ):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 2}
+    configure(settings, VERIFICATION_SENDS_PER_HOUR_TOTAL=2)
     answers = [sign_up_from(visitor, page, n) for n in range(3)]
 
     assert [answer["Location"] for answer in answers] == [answers[0]["Location"]] * 3
@@ -282,11 +282,11 @@ def test_the_hourly_ceiling_stops_sending_and_the_sign_up_waits_for_the_next_pla
 def test_a_waiting_sign_up_that_an_admin_sends_meanwhile_gets_one_sms(
     visitor, page, settings, django_capture_on_commit_callbacks
 ):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
+    configure(settings, VERIFICATION_SENDS_PER_HOUR_TOTAL=1)
     for n in range(2):
         sign_up_from(visitor, page, n)
     waiting = Contact.objects.get(phone="+6281234567801")
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 5}
+    configure(settings, VERIFICATION_SENDS_PER_HOUR_TOTAL=5)
 
     with django_capture_on_commit_callbacks(execute=True):
         verification.start_verification(waiting)  # from the admin, before the task ran
@@ -297,7 +297,7 @@ def test_a_waiting_sign_up_that_an_admin_sends_meanwhile_gets_one_sms(
 
 
 def test_at_the_ceiling_an_admin_send_is_refused_and_says_until_when(visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
+    configure(settings, VERIFICATION_SENDS_PER_HOUR_TOTAL=1)
     sign_up_from(visitor, page, 0)
     contact = ContactFactory()
 
@@ -309,7 +309,7 @@ def test_at_the_ceiling_an_admin_send_is_refused_and_says_until_when(visitor, pa
 
 
 def test_the_admin_shows_the_ceiling_to_those_who_can_act(client, visitor, page, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR_TOTAL": 1}
+    configure(settings, VERIFICATION_SENDS_PER_HOUR_TOTAL=1)
     for n in range(2):
         sign_up_from(visitor, page, n)
     banner = "1 sign-up waits for its SMS"
@@ -372,7 +372,7 @@ def test_the_request_does_the_same_work_for_a_known_and_a_new_number(
     ],
 )
 def test_sign_up_settings_that_mean_nothing_are_errors(settings, setting, value, error):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, setting: value}
+    configure(settings, **{setting: value})
 
     ids = [e.id for e in run_checks(tags=["security"]) if e.id.startswith("wagtail_grantee_sms")]
 

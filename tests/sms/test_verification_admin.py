@@ -8,7 +8,8 @@ from wagtail_grantee_sms import verification
 from wagtail_grantee_sms.models import Contact
 
 from .factories import ContactFactory, ContactGroupFactory, SuperuserFactory, UserFactory
-from .test_verification import LOCMEM, code_in
+from .pipeline_backends import configure
+from .test_verification import code_in
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ Status = Contact.Status
 
 @pytest.fixture(autouse=True)
 def locmem_backend(settings):
-    settings.WAGTAIL_GRANTEE_SMS = dict(LOCMEM)
+    configure(settings)
 
 
 def url(name, pk):
@@ -60,7 +61,7 @@ def test_an_editor_sends_a_code_and_enters_what_the_contact_read_out(
 
 
 def test_the_rate_limit_is_shown_as_a_message(editor, settings):
-    settings.WAGTAIL_GRANTEE_SMS = {**LOCMEM, "VERIFICATION_SENDS_PER_HOUR": 0}
+    configure(settings, VERIFICATION_SENDS_PER_HOUR=0)
     contact = ContactFactory()
 
     response = editor.post(url("send_verification", contact.pk), {"method": "code"})
