@@ -540,6 +540,7 @@ class DetailView(BroadcastAdminMixin, TemplateView):
         page = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(self.request.GET.get("p"))
         for delivery in page:
             delivery.shown_phone = phone_for_user(delivery.phone, user)
+            delivery.shown_error = broadcasting.error_text(delivery)
         context.update(
             broadcast=broadcast,
             progress=progress,
@@ -606,6 +607,7 @@ class ExportView(View):
         heading = [gettext("Name"), gettext("Phone number"), gettext("Status"),
                    gettext("Attempts"), gettext("Sent at"), gettext("Segments"),
                    gettext("Price"), gettext("Currency"), gettext("Error")]  # fmt: skip
+        reasons = broadcasting.error_texts()
 
         def rows():
             yield heading
@@ -623,7 +625,7 @@ class ExportView(View):
                         delivery.segments,
                         delivery.price,
                         delivery.currency,
-                        delivery.error_message,
+                        broadcasting.error_text(delivery, reasons),
                     )
                 ]
 

@@ -632,6 +632,24 @@ def send_test(broadcast_or_body, user, *, bodies=None):
 # Watching -----------------------------------------------------------------------------------
 
 
+def error_texts():
+    """The suite's own reasons for not sending a delivery, by ``error_code``, in the active
+    language (the stored ``error_message`` is English, for the logs)."""
+    return {
+        CANCELLED: _("Not sent: the broadcast was cancelled before this message was sent."),
+        NOT_ALLOWED: _(
+            "Not sent: this contact may not receive broadcasts (opted out, blocked, not "
+            "verified or number erased)."
+        ),
+    }
+
+
+def error_text(delivery, texts=None):
+    """What an editor reads about why ``delivery`` failed: one of ``error_texts()``, or a
+    provider's error as the provider wrote it."""
+    return (texts or error_texts()).get(delivery.error_code, delivery.error_message)
+
+
 def progress(broadcast):
     """Counts of the broadcast's deliveries by state (one query), with the share finished."""
     deliveries = Delivery.objects.filter(broadcast_id=broadcast.pk)

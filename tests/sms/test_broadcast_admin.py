@@ -632,3 +632,35 @@ def test_the_delivery_list_pages_keep_the_status_filter(client, confirm, volunte
     assert first.count("data-delivery-row") == 2
     assert "status=accepted&amp;p=2" in first  # the next page keeps the filter
     assert second.content.decode().count("data-delivery-row") == 2
+
+
+def test_messages_left_unsent_say_why_in_the_editors_language(client, volunteers):
+    user = login(client, "send_broadcast")
+    from wagtail.users.models import UserProfile
+
+    UserProfile.get_for_user(user).__class__.objects.filter(user=user).update(
+        preferred_language="id"
+    )
+    broadcast = draft(volunteers)
+    broadcast.scheduled_at = broadcast.created_at.replace(year=2099)
+    broadcast.save()
+    broadcasting.confirm_broadcast(broadcast, SuperuserFactory())
+    refused, *_ = broadcast.deliveries.order_by("pk")
+    Delivery.objects.filter(pk=refused.pk).update(
+        status=Delivery.Status.FAILED,
+        error_code=broadcasting.NOT_ALLOWED,
+        error_message="The number is on the suppression list.",
+    )
+    broadcasting.cancel_broadcast(broadcast)
+
+    page = client.get(url("detail", broadcast.pk)).content.decode()
+    export = client.get(url("export", broadcast.pk)).getvalue().decode()
+    rows = list(csv.reader(io.StringIO(export)))
+
+    for english in ("The broadcast was cancelled", "suppression list"):
+        assert english not in page
+        assert not any(english in cell for row in rows for cell in row)
+    assert page.count("Tidak dikirim: siaran dibatalkan sebelum pesan ini dikirim.") == 3
+    assert "Tidak dikirim: kontak ini tidak boleh menerima siaran" in page
+    errors = [row[-1] for row in rows[1:]]
+    assert errors.count("Tidak dikirim: siaran dibatalkan sebelum pesan ini dikirim.") == 3

@@ -11,8 +11,9 @@ access to the admin and one broadcast permission (or none).
 import pytest
 from django.urls import reverse
 
+import wagtail_grantee_sms
 from wagtail_grantee_sms import broadcasting
-from wagtail_grantee_sms.models import Broadcast, Contact
+from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
 from .factories import ContactFactory, ContactGroupFactory, SuperuserFactory, UserFactory
 from .pipeline_backends import configure
@@ -136,19 +137,103 @@ def test_only_a_sender_confirms(client, group, permission):
         assert draft.status == Broadcast.Status.DRAFT
 
 
-@pytest.mark.parametrize("permission", EVERY_ONE)
-def test_only_a_sender_pauses(client, group, permission):
+def confirmed_for_later(group, status):
+    """Someone else's broadcast, confirmed for 2099, then put in ``status``; one of its
+    messages failed without being sent (so that there is something to retry)."""
     broadcast = someone_elses_draft(group)
     broadcast.scheduled_at = broadcast.created_at.replace(year=2099)
     broadcast.save()
     broadcasting.confirm_broadcast(broadcast, SuperuserFactory())
+    Broadcast.objects.filter(pk=broadcast.pk).update(status=status)
+    broadcast.deliveries.filter(pk=broadcast.deliveries.order_by("pk")[0].pk).update(
+        status=Delivery.Status.FAILED, error_code="21211"
+    )
+    return broadcast
+
+
+Status = Broadcast.Status
+STEERING = [  # action, status before, status after
+    ("pause", Status.SCHEDULED, Status.PAUSED),
+    ("resume", Status.PAUSED, Status.SCHEDULED),
+    ("cancel", Status.SCHEDULED, Status.CANCELLED),
+    ("retry", Status.DONE, Status.SENDING),
+]
+
+
+@pytest.mark.parametrize("permission", EVERY_ONE)
+@pytest.mark.parametrize("action, before, after", STEERING)
+def test_only_a_sender_steers_a_broadcast(client, group, permission, action, before, after):
+    broadcast = confirmed_for_later(group, before)
     editor(client, permission)
 
-    response = client.post(url("action", broadcast.pk, "pause"))
+    response = client.post(url("action", broadcast.pk, action))
 
     broadcast.refresh_from_db()
-    assert (broadcast.status == Broadcast.Status.PAUSED) == (permission == SEND)
+    assert broadcast.status == (after if permission == SEND else before)
     assert refused(response) == (permission != SEND)
+
+
+@pytest.mark.parametrize("action, before, after", STEERING)
+def test_steering_needs_a_post(client, group, action, before, after):
+    broadcast = confirmed_for_later(group, before)
+    editor(client, SEND)
+
+    response = client.get(url("action", broadcast.pk, action))
+
+    assert response.status_code == 405
+    broadcast.refresh_from_db()
+    assert broadcast.status == before
+
+
+def test_a_stranger_reaches_no_broadcast_screen_and_changes_nothing(client, group):
+    draft = someone_elses_draft(group)
+    steered = confirmed_for_later(group, Status.SCHEDULED)
+    login = reverse("wagtailadmin_login")
+    screens = [url("list"), url("add"), url("recipients") + f"?groups={group.pk}"]
+    screens += [url(name, draft.pk) for name in ("detail", "edit", "confirm", "progress", "export")]
+
+    for screen in screens:
+        response = client.get(screen)
+        assert response.status_code == 302 and response.url.startswith(login), screen
+    posts = [
+        (url("add"), {"body": "Spam", "groups": [group.pk], "when": "now", "compose_token": "t"}),
+        (url("edit", draft.pk), {"body": "Spam", "groups": [group.pk], "when": "now",
+                                 "compose_token": "t", "action": "test"}),
+        (url("confirm", draft.pk), {}),
+        *[(url("action", steered.pk, action), {}) for action, *_ in STEERING],
+    ]  # fmt: skip
+    for address, data in posts:
+        response = client.post(address, data)
+        assert response.status_code == 302 and response.url.startswith(login), address
+
+    assert Broadcast.objects.count() == 2
+    draft.refresh_from_db()
+    steered.refresh_from_db()
+    assert (draft.status, draft.body) == (Status.DRAFT, "Rapat Sabtu")
+    assert steered.status == Status.SCHEDULED
+    assert not Delivery.objects.filter(broadcast=draft).exists()
+    assert wagtail_grantee_sms.outbox == []
+
+
+@pytest.mark.parametrize("permission", [VIEW, ADD, CHANGE, SEND])
+def test_a_test_of_someone_elses_draft_needs_change_broadcast(client, group, permission):
+    draft = someone_elses_draft(group)
+    user = editor(client, permission)
+    ContactFactory(user=user, status=Contact.Status.VERIFIED)  # a number to test with
+
+    response = client.post(
+        url("edit", draft.pk),
+        {"body": "Rapat Sabtu", "groups": [group.pk], "when": "now", "compose_token": "t",
+         "action": "test"},
+    )  # fmt: skip
+
+    tests = Delivery.objects.filter(purpose=Delivery.Purpose.BROADCAST, contact__user=user)
+    if permission == CHANGE:
+        assert response.url == url("edit", draft.pk)
+        assert tests.count() == 1
+    else:
+        assert refused(response)
+        assert not tests.exists()
 
 
 def test_an_author_with_add_only_edits_her_own_draft_not_anothers(client, group):

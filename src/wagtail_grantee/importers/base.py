@@ -507,7 +507,7 @@ class PageImporter:
         self.publish = publish
         self.update = update
         self.tags = {}  # name -> Tag, of the tags this import has given
-        self.written = []  # (page id, fingerprint, created) waiting for write_batch()
+        self.written = []  # (page id, fingerprint) waiting for write_batch()
 
     # To fill in -------------------------------------------------------------------------
 
@@ -683,7 +683,7 @@ class PageImporter:
             page = self._write_page(planned, item, fields)
         planned.page_id = page.pk
         planned.url = page.full_url or ""
-        self.written.append((page.pk, planned.fingerprint, planned.action == CREATED))
+        self.written.append((page.pk, planned.fingerprint))
         if len(self.written) >= WRITE_BATCH:
             self.write_batch()
             gc.collect()  # cheap within garbage_collected_young() (see there)
@@ -694,7 +694,7 @@ class PageImporter:
         published content)."""
         if not self.written:
             return
-        fingerprints = {pk: (fingerprint, created) for pk, fingerprint, created in self.written}
+        fingerprints = dict(self.written)
         self.written = []
         # The posts' child relations (tags, comments) in a query each for the whole batch.
         relations = [relation.get_accessor_name() for relation in get_all_child_relations(PostPage)]
@@ -702,16 +702,13 @@ class PageImporter:
         for page in pages:
             ReferenceIndex.create_or_update_for_object(page)
         index_posts(pages)
+        # New and updated posts alike, in one statement (INSERT … ON CONFLICT DO UPDATE).
         ImportedItem.objects.bulk_create(
-            ImportedItem(page_id=pk, fingerprint=fingerprint)
-            for pk, (fingerprint, created) in fingerprints.items()
-            if created
+            [ImportedItem(page_id=pk, fingerprint=fp) for pk, fp in fingerprints.items()],
+            update_conflicts=True,
+            unique_fields=["page"],
+            update_fields=["fingerprint"],
         )
-        for pk, (fingerprint, created) in fingerprints.items():
-            if not created:
-                ImportedItem.objects.update_or_create(
-                    page_id=pk, defaults={"fingerprint": fingerprint}
-                )
 
     def _tags(self, names):
         """The tags named ``names``: those this import gave before as tags (no query), the

@@ -338,6 +338,33 @@ def test_a_newer_archive_updates_changed_notes_only_with_update(tmp_path, sectio
     assert changed.revisions.count() == 2
     assert kept.revisions.count() == kept_revisions
     assert PostPage.objects.count() == 2
+    # the new fingerprint is kept: the same archive again changes nothing
+    output = run(new, "--parent", section.pk, "--update")
+    assert "0 created, 0 updated, 2 unchanged" in output
+    assert changed.revisions.count() == 2
+
+
+def test_fingerprints_of_updated_posts_are_saved_in_one_query_per_batch(tmp_path, section):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wagtail_grantee.models import ImportedItem
+
+    def fingerprint_queries(count):
+        notes = [note(title=f"Catatan {count}.{n}", created=1352707200 + n) for n in range(count)]
+        run(build_zip(tmp_path / "old.zip", notes=notes), "--parent", section.pk)
+        before = dict(ImportedItem.objects.values_list("page_id", "fingerprint"))
+        changed = [{**item, "text": "Teks baru."} for item in notes]
+        new = build_zip(tmp_path / "new.zip", notes=changed)
+        with CaptureQueriesContext(connection) as captured:
+            report = import_archive(new, section, update=True)
+        assert report.counts["updated"] == count
+        after = dict(ImportedItem.objects.values_list("page_id", "fingerprint"))
+        assert after.keys() == before.keys()
+        assert sum(after[pk] != before[pk] for pk in after) == count
+        return [q["sql"] for q in captured if "importeditem" in q["sql"]]
+
+    assert len(fingerprint_queries(2)) == len(fingerprint_queries(6))
 
 
 def test_a_moved_post_is_still_found(tmp_path, section, home):
