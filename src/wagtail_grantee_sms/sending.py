@@ -291,8 +291,6 @@ def resolve_review(delivery, *, resend, user=None):
     """Someone checked a delivery marked for review with the provider: send it again (it did
     not arrive) or mark it failed. Logged with its author; False if it needs no review (any
     more). Raises ``BroadcastCancelled`` for a resend of a cancelled broadcast's message."""
-    if resend and not can_resend(delivery):
-        raise BroadcastCancelled
     if resend:
         fields = {"status": Status.QUEUED, "next_attempt_at": None}
         action = "wagtail_grantee_sms.delivery_resend"
@@ -300,6 +298,17 @@ def resolve_review(delivery, *, resend, user=None):
         fields = {"status": Status.FAILED, "permanent_error": True}
         action = "wagtail_grantee_sms.delivery_give_up"
     with transaction.atomic():
+        if resend and delivery.broadcast_id:
+            # With its broadcast locked: a cancel that comes meanwhile waits for this one and
+            # then fails the message again with the rest of the queue.
+            status = (
+                Broadcast.objects.select_for_update()
+                .filter(pk=delivery.broadcast_id)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if status == Broadcast.Status.CANCELLED:
+                raise BroadcastCancelled
         if not _move(delivery, [Status.REVIEW], **fields):
             return False
         log(instance=delivery, action=action, user=user)

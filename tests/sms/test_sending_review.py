@@ -1,12 +1,17 @@
 """Deliveries marked for review (an interrupted send): someone checks and resends or gives up."""
 
+import os
+
 import pytest
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
+from tests.concurrency import run_concurrently
 from tests.sms.pipeline_backends import configure
+from wagtail_grantee_sms.broadcasting import cancel_broadcast
 from wagtail_grantee_sms.models import Broadcast, Delivery
+from wagtail_grantee_sms.sending import BroadcastCancelled, resolve_review
 
 from .factories import DeliveryFactory, UserFactory
 
@@ -111,3 +116,33 @@ def test_a_message_of_a_cancelled_broadcast_is_not_sent_again_after_review(
     assert delivery.status == Status.REVIEW
     broadcast.refresh_from_db()
     assert broadcast.status == Broadcast.Status.CANCELLED
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="concurrent transactions need PostgreSQL",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_resend_racing_a_cancel_never_leaves_the_message_queued():
+    # Checked before the resend's transaction, a cancel committed in between let the message
+    # be queued again, for good (a cancelled broadcast's messages are never claimed). The
+    # resend now locks the broadcast: it sees the cancel and refuses, or it comes first and
+    # the message is sent at once or failed by the cancel with the rest of the queue.
+    for _round in range(20):
+        broadcast = Broadcast.objects.create(body="Rapat", status=Broadcast.Status.SENDING)
+        delivery = DeliveryFactory(status=Status.REVIEW, broadcast=broadcast)
+
+        def race(which, broadcast=broadcast, delivery=delivery):
+            if which == "cancel":
+                return cancel_broadcast(broadcast)
+            try:
+                return resolve_review(Delivery.objects.get(pk=delivery.pk), resend=True)
+            except BroadcastCancelled:
+                return "refused"
+
+        run_concurrently(race, args=["resend", "cancel"])
+
+        delivery.refresh_from_db()
+        broadcast.refresh_from_db()
+        assert broadcast.status == Broadcast.Status.CANCELLED
+        assert delivery.status in (Status.REVIEW, Status.FAILED, Status.ACCEPTED)
