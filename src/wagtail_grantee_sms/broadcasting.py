@@ -340,8 +340,7 @@ def confirm_broadcast(broadcast, user):
     tab: nothing more happens). Raises ``NoRecipients``, ``BudgetExceeded`` or
     ``PermissionDenied``.
     """
-    if user is not None and not broadcast_policy.user_has_permission(user, "send"):
-        raise PermissionDenied
+    _check_may_send(user)
     with transaction.atomic():
         # The row lock (PostgreSQL) and the conditional UPDATE (SQLite too) let only one of
         # two simultaneous requests through.
@@ -523,6 +522,13 @@ def queue_chunks(broadcast_id, *, only=None):
         sending.finish_broadcast_if_done(broadcast_id)
 
 
+def _check_may_send(user):
+    """Sending, pausing, resuming, cancelling and retrying take *Can send broadcasts*; ``None``
+    is the code's own call (a worker, a command), which is not checked."""
+    if user is not None and not broadcast_policy.user_has_permission(user, "send"):
+        raise PermissionDenied
+
+
 def pause_broadcast(broadcast, user=None):
     """Stop claiming: workers finish the batch in hand and leave the rest queued."""
     return _change(broadcast, [Status.SENDING, Status.SCHEDULED], Status.PAUSED, "pause", user)
@@ -570,6 +576,7 @@ def cancel_broadcast(broadcast, user=None):
 def retry_failed(broadcast, user=None):
     """Queue again the failed deliveries that certainly did not go out (the provider never
     accepted them); not those skipped on purpose, nor those in review. Returns how many."""
+    _check_may_send(user)
     with transaction.atomic():
         locked = Broadcast.objects.select_for_update().filter(pk=broadcast.pk).first()
         if locked is None or locked.status not in (Status.SENDING, Status.PAUSED, Status.DONE):
@@ -604,6 +611,7 @@ def retry_failed(broadcast, user=None):
 
 
 def _change(broadcast, from_statuses, to_status, verb, user, **fields):
+    _check_may_send(user)
     with transaction.atomic():
         if not Broadcast.objects.filter(pk=broadcast.pk, status__in=from_statuses).update(
             status=to_status, **fields

@@ -9,6 +9,7 @@ access to the admin and one broadcast permission (or none).
 """
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 import wagtail_grantee_sms
@@ -171,6 +172,33 @@ def test_only_a_sender_steers_a_broadcast(client, group, permission, action, bef
     broadcast.refresh_from_db()
     assert broadcast.status == (after if permission == SEND else before)
     assert refused(response) == (permission != SEND)
+
+
+STEERING_FUNCTIONS = {
+    "pause": broadcasting.pause_broadcast,
+    "resume": broadcasting.resume_broadcast,
+    "cancel": broadcasting.cancel_broadcast,
+    "retry": broadcasting.retry_failed,
+}
+
+
+@pytest.mark.parametrize("permission", [VIEW, CHANGE, SEND])
+@pytest.mark.parametrize("action, before, after", STEERING)
+def test_the_steering_functions_check_the_user_they_are_given(
+    client, group, permission, action, before, after
+):
+    # The model layer, not only the view: code that steers for a user asks for the same right.
+    broadcast = confirmed_for_later(group, before)
+    user = UserFactory(permissions=[permission])
+
+    if permission == SEND:
+        STEERING_FUNCTIONS[action](broadcast, user=user)
+    else:
+        with pytest.raises(PermissionDenied):
+            STEERING_FUNCTIONS[action](broadcast, user=user)
+
+    broadcast.refresh_from_db()
+    assert broadcast.status == (after if permission == SEND else before)
 
 
 @pytest.mark.parametrize("action, before, after", STEERING)
