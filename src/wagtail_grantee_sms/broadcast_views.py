@@ -325,7 +325,7 @@ class ComposeView(BroadcastAdminMixin, FormView):
         if action == "test":
             try:
                 broadcasting.send_test(broadcast, user)
-            except broadcasting.NoTestNumber as error:
+            except (broadcasting.NoTestNumber, broadcasting.TooManyTests) as error:
                 messages.error(self.request, str(error))
             else:
                 messages.success(self.request, _("A test SMS is on its way to your phone."))

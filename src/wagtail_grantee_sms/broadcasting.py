@@ -34,6 +34,7 @@ from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from wagtail.log_actions import log
 
 from . import encoding, ratelimit, sending, suppression, tasks, verification
@@ -76,6 +77,10 @@ class NoRecipients(BroadcastError):
 
 
 class NoTestNumber(BroadcastError):
+    pass
+
+
+class TooManyTests(BroadcastError):
     pass
 
 
@@ -634,7 +639,28 @@ def send_test(broadcast_or_body, user, *, bodies=None):
             )
         )
     body = render_body(broadcast_or_body, contact, bodies=bodies)
-    return sending.queue_message(contact, body, purpose=Delivery.Purpose.BROADCAST)
+    most = get_setting("BROADCAST_TESTS_PER_HOUR")
+    with transaction.atomic():
+        # The contact locked: two tests sent at once are counted one after the other.
+        Contact.objects.select_for_update().filter(pk=contact.pk).first()
+        sent = Delivery.objects.filter(
+            contact=contact,
+            purpose=Delivery.Purpose.BROADCAST,
+            broadcast__isnull=True,
+            created_at__gte=timezone.now() - timedelta(hours=1),
+        ).count()
+        if sent >= most:
+            raise TooManyTests(
+                ngettext(
+                    "You have sent %(count)d test within the last hour, the most allowed. "
+                    "Try again later.",
+                    "You have sent %(count)d tests within the last hour, the most allowed. "
+                    "Try again later.",
+                    sent,
+                )
+                % {"count": sent}
+            )
+        return sending.queue_message(contact, body, purpose=Delivery.Purpose.BROADCAST)
 
 
 # Watching -----------------------------------------------------------------------------------

@@ -99,6 +99,9 @@ DEFAULTS = {
     ),
     # The name put in for {organisation} in broadcasts; None = WAGTAIL_SITE_NAME.
     "ORGANISATION_NAME": None,
+    # Test SMS of a broadcast one user may send to their own number within an hour (each
+    # costs as much as any SMS; the budget does not count them).
+    "BROADCAST_TESTS_PER_HOUR": 10,
     # Deliveries per background task of a broadcast (each task claims, sends and records
     # them in a few statements).
     "BROADCAST_CHUNK_SIZE": 200,

@@ -325,6 +325,32 @@ def test_a_test_send_goes_to_the_users_own_verified_number(
     assert "A test SMS is on its way to your phone." in response.content.decode()
 
 
+def test_test_sends_stop_at_the_hourly_limit_and_say_so(
+    client, settings, volunteers, sms_outbox, django_capture_on_commit_callbacks
+):
+    settings.WAGTAIL_GRANTEE_SMS = {**settings.WAGTAIL_GRANTEE_SMS, "BROADCAST_TESTS_PER_HOUR": 2}
+    user = login(client, "add_broadcast", "change_broadcast")
+    ContactFactory(phone="+6281299990000", status=Status.VERIFIED, user=user)
+    broadcast = draft(volunteers)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        responses = [
+            client.post(
+                url("edit", broadcast.pk), compose_data(volunteers, action="test"), follow=True
+            )
+            for _ in range(3)
+        ]
+
+    import wagtail_grantee_sms
+
+    assert len(wagtail_grantee_sms.outbox) == 2
+    assert "A test SMS is on its way" in responses[1].content.decode()
+    assert (
+        "You have sent 2 tests within the last hour, the most allowed."
+        in responses[2].content.decode()
+    )
+
+
 def test_a_test_send_without_a_verified_number_says_why(client, volunteers, sms_outbox):
     login(client, "add_broadcast", "change_broadcast")
     broadcast = draft(volunteers)
