@@ -20,7 +20,7 @@ from wagtail.log_actions import LogContext
 from wagtail.models import ModelLogEntry
 from wagtail.snippets.views.snippets import EditView, IndexView, InspectView, SnippetViewSet
 
-from . import delivery_views, phones, sending, verification, views
+from . import broadcasting, delivery_views, phones, sending, verification, views
 from .broadcast_views import BroadcastViewSet
 from .conf import get_setting
 from .forms import ContactForm, can_see_full_phone, phone_for_user
@@ -293,10 +293,20 @@ class ContactInspectView(ReadableInspectView):
                     :100
                 ]
             ],
-            deliveries=Delivery.objects.filter(contact=contact)[:50],
+            deliveries=with_error_texts(Delivery.objects.filter(contact=contact)[:50]),
             inbound_messages=InboundMessage.objects.filter(contact=contact)[:50],
         )
         return context
+
+
+def with_error_texts(deliveries):
+    """``deliveries`` as a list, each with ``shown_error``: why it failed, in the editor's
+    language where the suite wrote the reason (:func:`broadcasting.error_text`)."""
+    texts = broadcasting.error_texts()
+    deliveries = list(deliveries)
+    for delivery in deliveries:
+        delivery.shown_error = broadcasting.error_text(delivery, texts)
+    return deliveries
 
 
 class ContactViewSet(SnippetViewSet):
@@ -394,6 +404,9 @@ class DeliveryInspectView(ReadableInspectView):
 
     def get_phone_display_value(self):
         return phone_for_user(self.object.phone, self.request.user)
+
+    def get_error_message_display_value(self):
+        return broadcasting.error_text(self.object)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

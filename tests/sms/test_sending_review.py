@@ -146,3 +146,27 @@ def test_a_resend_racing_a_cancel_never_leaves_the_message_queued():
         broadcast.refresh_from_db()
         assert broadcast.status == Broadcast.Status.CANCELLED
         assert delivery.status in (Status.REVIEW, Status.FAILED, Status.ACCEPTED)
+
+
+def test_the_inspect_screens_say_why_a_message_was_not_sent_in_the_editors_language(client):
+    from wagtail.users.models import UserProfile
+
+    from wagtail_grantee_sms import broadcasting
+
+    user = UserFactory(permissions=["view_delivery", "view_contact"])
+    UserProfile.get_for_user(user)
+    UserProfile.objects.filter(user=user).update(preferred_language="id")
+    client.force_login(user)
+    delivery = DeliveryFactory(
+        status=Status.FAILED,
+        error_code=broadcasting.CANCELLED,
+        error_message="The broadcast was cancelled before this message was sent.",
+    )
+    contact_url = reverse(
+        "wagtailsnippets_wagtail_grantee_sms_contact:inspect", args=[delivery.contact_id]
+    )
+
+    for page in (client.get(url("inspect", delivery)), client.get(contact_url)):
+        html = page.content.decode()
+        assert "Tidak dikirim: siaran dibatalkan sebelum pesan ini dikirim." in html
+        assert "The broadcast was cancelled" not in html
