@@ -425,10 +425,7 @@ def confirmation_facts(broadcast):
         backend_alias=broadcast.backend_alias,
     )
     budget = broadcasting.budget_status(broadcast.backend_alias)
-    over_budget = bool(
-        budget.budget is not None and estimate.cost is not None and estimate.cost > budget.remaining
-    )
-    return estimate, budget, over_budget
+    return estimate, budget, not budget.allows(estimate.cost)
 
 
 class ConfirmView(BroadcastAdminMixin, TemplateView):

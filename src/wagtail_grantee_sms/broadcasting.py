@@ -115,6 +115,10 @@ class Budget:
         """How far spending and commitments go beyond the budget (zero when within it)."""
         return Decimal(0) if self.remaining is None else max(-self.remaining, Decimal(0))
 
+    def allows(self, cost):
+        """Whether ``cost`` (``None``: unknown) fits in what is left; always without a budget."""
+        return self.remaining is None or cost is None or cost <= self.remaining
+
 
 # Recipients ---------------------------------------------------------------------------------
 
@@ -367,13 +371,8 @@ def confirm_broadcast(broadcast, user):
         if get_backend_settings(locked.backend_alias)["MONTHLY_BUDGET"] is not None:
             _lock_budget(locked.backend_alias)
         budget = budget_status(locked.backend_alias)
-        if (
-            budget.remaining is not None
-            and expected.cost is not None
-            and expected.cost > budget.remaining
-            and not (
-                user is not None and broadcast_policy.user_has_permission(user, "exceed_budget")
-            )
+        if not budget.allows(expected.cost) and not (
+            user is not None and broadcast_policy.user_has_permission(user, "exceed_budget")
         ):
             raise BudgetExceeded(
                 _(
