@@ -193,3 +193,19 @@ def test_no_poll_is_scheduled_without_a_backend_that_needs_it(settings):
 
     assert Schedule.objects.filter(name=tasks.RECOVERY_SCHEDULE).exists()
     assert not Schedule.objects.filter(name=tasks.POLLING_SCHEDULE).exists()
+
+
+def test_a_nul_in_a_message_of_the_inbox_does_not_block_the_messages_after_it(spool):
+    # U+0000 is a character a UCS-2 SMS can carry, and one PostgreSQL cannot store.
+    contact = ContactFactory(status=Contact.Status.VERIFIED)
+    receive_in_inbox(spool, "+6285711112222", "Halo\x00", serial=1)
+    receive_in_inbox(spool, contact.phone, "STOP", serial=2)
+
+    tasks.poll_backends()
+
+    assert list(InboundMessage.objects.order_by("pk").values_list("body", flat=True)) == [
+        "Halo\ufffd",
+        "STOP",
+    ]
+    contact.refresh_from_db()
+    assert contact.status == Contact.Status.OPTED_OUT

@@ -16,7 +16,7 @@ from wagtail_grantee_sms import sending
 from wagtail_grantee_sms.backends import get_backend
 from wagtail_grantee_sms.backends.twilio import API_URL as TWILIO_API_URL
 from wagtail_grantee_sms.backends.vonage import API_URL as VONAGE_API_URL
-from wagtail_grantee_sms.models import Contact, Delivery, InboundMessage
+from wagtail_grantee_sms.models import Contact, Delivery, InboundMessage, UnmatchedDeliveryReport
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +259,36 @@ def test_a_twilio_opt_out_report_for_a_delivery_under_review_opts_the_contact_ou
 
     assert response.status_code == 200
     assert Contact.objects.get(pk=delivery.contact_id).status == Contact.Status.OPTED_OUT
+
+
+# -- text PostgreSQL cannot store ----------------------------------------------------------
+
+
+def test_a_nul_or_a_lone_surrogate_in_an_inbound_sms_is_stored_as_a_replacement_character(
+    client,
+):
+    # A stranger's phone can put U+0000 or half a surrogate pair in a UCS-2 SMS; PostgreSQL
+    # stores neither, and a 500 would lose the message (or block the modem's inbox).
+    body = {"msisdn": "6281234567890", "messageId": "m\x001", "text": "Halo\x00 \ud800!"}
+
+    response = client.post(
+        inbound_url("vonage") + f"?token={SECRET}",
+        json.dumps(body),
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    message = InboundMessage.objects.get()
+    assert (message.body, message.provider_message_id) == ("Halo\ufffd \ufffd!", "m\ufffd1")
+    assert message.raw["text"] == "Halo\ufffd \ufffd!"
+
+
+def test_a_nul_in_a_status_report_is_stored_as_a_replacement_character(client):
+    response = client.post(
+        status_url("at") + f"?token={SECRET}",
+        {"id": "ATX\x001", "status": "Failed", "failureReason": "Rejected\x00"},
+    )
+
+    assert response.status_code == 200
+    kept = UnmatchedDeliveryReport.objects.get()
+    assert (kept.provider_message_id, kept.error_code) == ("ATX\ufffd1", "Rejected\ufffd")

@@ -20,7 +20,9 @@ Errors, as in Django's e-mail backends:
 import base64
 import binascii
 import copy
+import dataclasses
 import json
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -105,8 +107,35 @@ class SendResult:
     currency: str = ""
 
 
+# What no database stores as text: U+0000 (PostgreSQL refuses it) and half a surrogate pair
+# (no UTF-8 for it). A UCS-2 SMS can carry both, so a stranger can send them.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value):
+    """``value`` with each ``UNSTORABLE`` character replaced by U+FFFD, through dicts and
+    lists; other values, and text without such characters (a ``DeliveryStatus`` member),
+    as they are."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("\ufffd", value) if UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(name): storable(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
+class Received:
+    """What a provider or a modem hands in (reports, inbound SMS): its text is made storable
+    when the object is made, so every webhook, poller and backend gets this for free."""
+
+    def __post_init__(self):
+        for item in dataclasses.fields(self):
+            setattr(self, item.name, storable(getattr(self, item.name)))
+
+
 @dataclass
-class DeliveryReport:
+class DeliveryReport(Received):
     """A delivery status parsed from a status webhook."""
 
     message_id: str
@@ -127,7 +156,7 @@ INVALID_NUMBER = "invalid_number"
 
 
 @dataclass
-class InboundSMS:
+class InboundSMS(Received):
     sender: str  # E.164
     body: str
     message_id: str = ""
