@@ -61,9 +61,18 @@ def client_address(request):
 
 
 def address_key(address):
-    """What attempts are counted under: an IPv4 address, or the /64 network of an IPv6 one."""
+    """What attempts are counted under: an IPv4 address, or the /64 network of an IPv6 one.
+
+    A port that a proxy wrote with the address ("198.51.100.7:50000", "[2001:db8::1]:443") is
+    left out: the same visitor comes from a new port with each connection.
+    """
+    text = address.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(text)
     except ValueError:
         return "unknown"
     if ip.version == 6 and ip.ipv4_mapped:

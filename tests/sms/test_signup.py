@@ -242,6 +242,28 @@ def test_behind_a_trusted_proxy_the_address_it_saw_is_counted(visitor, page, set
     assert other_client.status_code == 302
 
 
+def test_a_proxy_that_writes_the_port_too_still_tells_visitors_apart(visitor, page, settings):
+    # Some proxies (Azure's, for one) write "address:port": read as no address, every visitor
+    # would share one count, and ten sign-ups would close the page for an hour.
+    configure(settings, SIGNUP_ATTEMPTS_PER_IP=2, TRUSTED_PROXY_HOPS=1)
+
+    def sign_up(phone, forwarded):
+        return visitor.post_and_send(
+            page.url, form(phone=phone), HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.1"
+        )
+
+    for n in range(2):
+        sign_up(f"0812 3456 78{n:02d}", f"198.51.100.7:5000{n}")
+    same_client = sign_up("0857 1111 2222", "198.51.100.7:50009")
+    others = [
+        sign_up("0857 1111 3333", "198.51.100.8:50000"),
+        sign_up("0857 1111 4444", "[2001:db8:1:2::1]:443"),
+    ]
+
+    assert "Too many attempts" in same_client.content.decode()
+    assert [response.status_code for response in others] == [302, 302]
+
+
 def sign_up_from(visitor, page, n):
     """A sign-up of its own number from its own address."""
     visitor.cookies.clear()
