@@ -10,7 +10,11 @@ What a stranger can make the site spend is capped (see ``docs/security.md``):
 - each number gets at most ``VERIFICATION_SENDS_PER_HOUR`` SMS, and the whole site
   ``VERIFICATION_SENDS_PER_HOUR_TOTAL``, counted in the database. A sign-up that finds the
   site's hour full waits as a :class:`~.models.SignupRequest` and gets its SMS when the hour
-  allows (``send_waiting``, run every few minutes); the admin shows a banner meanwhile.
+  allows (``send_waiting``, run every few minutes); the admin shows a banner meanwhile. At
+  most an hour's worth of sign-ups (``VERIFICATION_SENDS_PER_HOUR_TOTAL``) waits: beyond that
+  the form asks visitors to come back later (``TooManyWaiting``), so a burst of sign-ups
+  cannot keep the site sending for days after it, nor push a visitor's SMS past the hour the
+  page promises.
 
 The request itself learns nothing about the number: it only records a ``SignupRequest`` and
 queues its processing (``process``), the same work and the same answer whether the number is
@@ -126,6 +130,10 @@ def region_refusal(phone):
     }
 
 
+class TooManyWaiting(Exception):
+    """An hour's worth of sign-ups already waits for its SMS: another one is not taken."""
+
+
 def signup_method():
     """How a visitor proves the number: a code when the site allows it, else a reply."""
     if verification.METHOD_CODE in verification.allowed_methods():
@@ -137,8 +145,13 @@ def sign_up(*, name, phone, language, consent_note, group=None):
     """Record a sign-up and have it processed in the background; returns the method.
 
     The same work for every number, so neither the answer nor its timing tells whether the
-    number is already a contact.
+    number is already a contact. Raises ``TooManyWaiting`` when an hour's worth of sign-ups
+    waits already.
     """
+    waiting_count = SignupRequest.objects.count()
+    if waiting_count >= get_setting("VERIFICATION_SENDS_PER_HOUR_TOTAL"):
+        logger.warning("Sign-up refused: %s sign-ups already wait for their SMS.", waiting_count)
+        raise TooManyWaiting
     request = SignupRequest.objects.create(
         name=name, phone=phone, language=language, consent_note=consent_note, group=group
     )

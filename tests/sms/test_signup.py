@@ -301,6 +301,27 @@ def test_the_hourly_ceiling_stops_sending_and_the_sign_up_waits_for_the_next_pla
     assert verification.verify_code(waiting, code) is True
 
 
+def test_when_an_hours_worth_of_sign_ups_waits_the_form_asks_to_come_back_later(
+    visitor, page, settings, django_capture_on_commit_callbacks
+):
+    # Without a bound, a burst of sign-ups from many addresses would wait for days, spending
+    # the whole hourly ceiling long after the burst, with every real visitor behind it.
+    configure(settings, VERIFICATION_SENDS_PER_HOUR_TOTAL=1)
+    sign_up_from(visitor, page, 0)  # sent
+    sign_up_from(visitor, page, 1)  # waits for the next hour
+
+    refused = sign_up_from(visitor, page, 2)
+
+    assert refused.status_code == 200
+    assert "Many people are signing up right now" in refused.content.decode()
+    assert not Contact.objects.filter(phone="+6281234567802").exists()
+    assert SignupRequest.objects.count() == 1
+    Delivery.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.send_waiting_signups()
+    assert sign_up_from(visitor, page, 3).status_code == 302
+
+
 def test_a_waiting_sign_up_that_an_admin_sends_meanwhile_gets_one_sms(
     visitor, page, settings, django_capture_on_commit_callbacks
 ):

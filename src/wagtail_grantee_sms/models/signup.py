@@ -99,14 +99,21 @@ class SignupPage(RoutablePageMixin, BasePage):
             elif signup.throttled(signup.client_address(request), phone):
                 form.add_error(None, _("Too many attempts. Please try again in an hour."))
             else:
-                method = signup.sign_up(
-                    name=form.cleaned_data["name"],
-                    phone=phone,
-                    language=form.cleaned_data["language"],
-                    consent_note=_("Sign-up form “%(page)s”: %(text)s")
-                    % {"page": self.title, "text": strip_tags(self.consent_text)[:500]},
-                    group=self.group,
-                )
+                try:
+                    method = signup.sign_up(
+                        name=form.cleaned_data["name"],
+                        phone=phone,
+                        language=form.cleaned_data["language"],
+                        consent_note=_("Sign-up form “%(page)s”: %(text)s")
+                        % {"page": self.title, "text": strip_tags(self.consent_text)[:500]},
+                        group=self.group,
+                    )
+                except signup.TooManyWaiting:
+                    form.add_error(
+                        None,
+                        _("Many people are signing up right now. Please try again in an hour."),
+                    )
+                    return self._render(request, "signup", form=form)
                 if method != "code":
                     return self._render(request, "reply")
                 request.session[SESSION_KEY] = phone
