@@ -292,3 +292,22 @@ def test_a_nul_in_a_status_report_is_stored_as_a_replacement_character(client):
     assert response.status_code == 200
     kept = UnmatchedDeliveryReport.objects.get()
     assert (kept.provider_message_id, kept.error_code) == ("ATX\ufffd1", "Rejected\ufffd")
+
+
+def test_overlong_ids_and_codes_are_cut_to_their_columns_not_refused(client):
+    # PostgreSQL refuses a value longer than its column with a 500, which loses the message.
+    long_id = "m" * 300
+    inbound = client.post(
+        inbound_url("vonage") + f"?token={SECRET}",
+        json.dumps({"msisdn": "6281234567890", "messageId": long_id, "text": "Halo"}),
+        content_type="application/json",
+    )
+    report = client.post(
+        status_url("at") + f"?token={SECRET}",
+        {"id": "ATX" + long_id, "status": "Failed", "failureReason": "R" * 100},
+    )
+
+    assert (inbound.status_code, report.status_code) == (200, 200)
+    assert InboundMessage.objects.get().provider_message_id == long_id[:128]
+    kept = UnmatchedDeliveryReport.objects.get()
+    assert (len(kept.provider_message_id), kept.error_code) == (128, "R" * 64)

@@ -127,16 +127,25 @@ def storable(value):
 
 class Received:
     """What a provider or a modem hands in (reports, inbound SMS): its text is made storable
-    when the object is made, so every webhook, poller and backend gets this for free."""
+    when the object is made, so every webhook, poller and backend gets this for free, and
+    cut to the length of its column (``lengths``: an id or a code longer than any provider's
+    is no reason to lose the message)."""
+
+    lengths = {}
 
     def __post_init__(self):
         for item in dataclasses.fields(self):
-            setattr(self, item.name, storable(getattr(self, item.name)))
+            value = storable(getattr(self, item.name))
+            if item.name in self.lengths and isinstance(value, str):
+                value = value[: self.lengths[item.name]]
+            setattr(self, item.name, value)
 
 
 @dataclass
 class DeliveryReport(Received):
     """A delivery status parsed from a status webhook."""
+
+    lengths = {"message_id": 128, "reference": 64, "error_code": 64}
 
     message_id: str
     status: DeliveryStatus
@@ -157,6 +166,8 @@ INVALID_NUMBER = "invalid_number"
 
 @dataclass
 class InboundSMS(Received):
+    lengths = {"message_id": 128, "to": 32}
+
     sender: str  # E.164
     body: str
     message_id: str = ""
