@@ -1,9 +1,17 @@
 """Calls made at the same moment from several threads, as simultaneous requests or workers
 make them: what the race tests share. Threads share the database only on PostgreSQL."""
 
+import os
 import threading
 
+import pytest
 from django.db import connections
+
+#: For tests whose threads must see each other's transactions (SQLite in memory cannot).
+needs_postgresql = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="concurrent transactions need PostgreSQL",
+)
 
 
 def run_concurrently(fn, n=None, *, args=None):

@@ -15,7 +15,7 @@ from wagtail.contrib.frontend_cache.backends.base import BaseBackend
 from wagtail.models import PageViewRestriction, Site
 
 from tests.grantee.factories import PostPageFactory, SectionPageFactory
-from tests.grantee.paths import feed_path
+from tests.grantee.paths import feed_path, use_feed_cache_middleware
 from wagtail_grantee.feeds.building import Feed
 from wagtail_grantee.feeds.caching import get_feed_version
 
@@ -143,11 +143,7 @@ def test_a_renamed_home_gives_its_sections_feeds_a_new_etag(
     client, settings, home, section, post, middleware
 ):
     if middleware:
-        settings.MIDDLEWARE = [
-            settings.MIDDLEWARE[0],
-            "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
-            *settings.MIDDLEWARE[1:],
-        ]
+        use_feed_cache_middleware(settings)
     first = client.get(feed_path(section))
 
     home.title = "Lembaga Baru"
@@ -206,11 +202,7 @@ def test_without_the_frontend_cache_app_nothing_is_purged(section, post):
 
 @pytest.fixture
 def feed_cache_middleware(settings):
-    settings.MIDDLEWARE = [
-        settings.MIDDLEWARE[0],
-        "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
-        *settings.MIDDLEWARE[1:],
-    ]
+    use_feed_cache_middleware(settings)
 
 
 @pytest.mark.usefixtures("feed_cache_middleware")
@@ -334,11 +326,7 @@ def test_a_post_leaves_every_feed_when_its_expiry_time_passes(
     client, settings, home, section, clock, middleware
 ):
     if middleware:
-        settings.MIDDLEWARE = [
-            settings.MIDDLEWARE[0],
-            "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
-            *settings.MIDDLEWARE[1:],
-        ]
+        use_feed_cache_middleware(settings)
     start = timezone.now()
     clock(start)
     expiry = start + datetime.timedelta(minutes=10)

@@ -14,6 +14,7 @@ from tests.grantee.factories import (
     SectionPageFactory,
     SiteFactory,
 )
+from tests.grantee.paths import use_feed_cache_middleware
 from wagtail_grantee.feeds.caching import bump_feed_versions
 
 pytestmark = pytest.mark.django_db
@@ -106,11 +107,7 @@ def test_the_first_request_after_a_new_post_costs_the_same_for_10_posts_as_for_1
     settings.WAGTAIL_GRANTEE = {"FEED_ITEMS": 100}
     settings.CACHES = ROOMY_CACHE
     if middleware:
-        settings.MIDDLEWARE = [
-            settings.MIDDLEWARE[0],
-            "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
-            *settings.MIDDLEWARE[1:],
-        ]
+        use_feed_cache_middleware(settings)
     home = SiteFactory().root_page
     categories = [CategoryFactory(name="Laporan"), CategoryFactory(name="Mentoring")]
     counts = {}

@@ -1,7 +1,6 @@
 """Broadcasts: drafting, confirming (frozen recipients, once), sending in chunks, and the
 actions on a broadcast (pause, resume, cancel, retry)."""
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -9,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from wagtail.models import ModelLogEntry
 
-from tests.concurrency import run_concurrently
+from tests.concurrency import needs_postgresql, run_concurrently
 from wagtail_grantee_sms import broadcasting, encoding
 from wagtail_grantee_sms.models import Broadcast, Contact, Delivery
 
@@ -284,10 +283,7 @@ def test_permissions_and_log_actions_are_registered():
         assert registry.action_exists(f"wagtail_grantee_sms.broadcast.{verb}")
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="two simultaneous requests need PostgreSQL",
-)
+@needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_simultaneous_confirmations_make_one_set_of_deliveries(settings):
     configure(settings)

@@ -1,7 +1,6 @@
 """Sending a broadcast in chunks: the pipeline's guarantees per delivery, at a constant number
 of queries per chunk, and the actions that steer it (pause, resume, cancel, retry)."""
 
-import os
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,7 +13,7 @@ from django_q.models import Schedule
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
-from tests.concurrency import run_concurrently
+from tests.concurrency import needs_postgresql, run_concurrently
 from tests.sms import pipeline_backends
 from wagtail_grantee_sms import broadcasting, ratelimit, sending
 from wagtail_grantee_sms.backends import DeliveryReport, DeliveryStatus, SMSBackendError, locmem
@@ -494,10 +493,7 @@ def test_a_budget_overspent_says_by_how_much(settings):
     assert (budget.remaining, budget.left, budget.over) == (-1000, 0, 1000)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="two simultaneous confirmations need PostgreSQL",
-)
+@needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_confirmations_at_once_cannot_both_spend_what_is_left(settings, monkeypatch):
     from time import sleep

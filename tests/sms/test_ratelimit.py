@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 import wagtail_grantee_sms
-from tests.concurrency import run_concurrently
+from tests.concurrency import needs_postgresql, run_concurrently
 from tests.sms.factories import DeliveryFactory
 from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms import ratelimit, sending
@@ -57,10 +57,7 @@ def test_two_workers_share_the_database_bucket(database_storage):
     assert SendRateBucket.objects.get().backend_alias == "default"
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="concurrent row locks need PostgreSQL",
-)
+@needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_workers_share_the_database_bucket(database_storage):
     # One message per 10 seconds: no token comes back while the test runs, however slow.

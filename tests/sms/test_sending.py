@@ -1,5 +1,4 @@
 import functools
-import os
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ from django_q.models import Schedule
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
-from tests.concurrency import run_concurrently
+from tests.concurrency import needs_postgresql, run_concurrently
 from tests.sms import pipeline_backends
 from tests.sms.factories import ContactFactory, DeliveryFactory
 from wagtail_grantee_sms import sending
@@ -422,10 +421,7 @@ def test_a_worker_that_dies_while_sending_leaves_the_delivery_for_review_not_a_r
     assert wagtail_grantee_sms.outbox == []
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="concurrent claims need PostgreSQL",
-)
+@needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_workers_racing_for_the_same_delivery_send_it_once():
     # The race is lost only now and then, so it is run many times: a claim that two workers

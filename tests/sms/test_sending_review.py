@@ -1,13 +1,11 @@
 """Deliveries marked for review (an interrupted send): someone checks and resends or gives up."""
 
-import os
-
 import pytest
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
-from tests.concurrency import run_concurrently
+from tests.concurrency import needs_postgresql, run_concurrently
 from tests.sms.pipeline_backends import configure
 from wagtail_grantee_sms.broadcasting import cancel_broadcast
 from wagtail_grantee_sms.models import Broadcast, Delivery
@@ -118,10 +116,7 @@ def test_a_message_of_a_cancelled_broadcast_is_not_sent_again_after_review(
     assert broadcast.status == Broadcast.Status.CANCELLED
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="concurrent transactions need PostgreSQL",
-)
+@needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_a_resend_racing_a_cancel_never_leaves_the_message_queued():
     # Checked before the resend's transaction, a cancel committed in between let the message

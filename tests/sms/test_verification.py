@@ -1,6 +1,5 @@
 """The verification workflow: codes, replies, manual proof, blocking, and its audit trail."""
 
-import os
 import re
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 import wagtail_grantee_sms
-from tests.concurrency import run_concurrently
+from tests.concurrency import needs_postgresql, run_concurrently
 from wagtail_grantee_sms import inbound, verification
 from wagtail_grantee_sms.backends import InboundSMS
 from wagtail_grantee_sms.models import Contact, Delivery, VerificationCode, VerificationMessages
@@ -539,10 +538,7 @@ def test_manual_verification_needs_a_recorded_consent(settings):
 # Concurrency
 
 
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="concurrent row locks need PostgreSQL",
-)
+@needs_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sends_to_one_contact_keep_its_hourly_limit():
     contact = ContactFactory()

@@ -66,6 +66,15 @@ def status_url(alias):
 # -- Twilio: the signature covers what is read ---------------------------------------------
 
 
+def post_vonage_inbound(client, body):
+    """An inbound SMS as Vonage posts it (JSON), to the token-authenticated webhook."""
+    return client.post(
+        inbound_url("vonage") + f"?token={SECRET}",
+        json.dumps(body),
+        content_type="application/json",
+    )
+
+
 def test_a_signed_twilio_get_replayed_as_a_json_post_does_not_opt_a_victim_out(client):
     """Twilio signs a GET webhook's URL alone. An attacker who saw one such URL must not be
     able to post it again with a JSON body of their choosing."""
@@ -124,11 +133,7 @@ def test_deeply_nested_json_to_a_signed_webhook_is_a_bad_request(client):
     ],
 )
 def test_a_json_field_that_is_not_a_single_value_is_a_bad_request(client, body):
-    response = client.post(
-        inbound_url("vonage") + f"?token={SECRET}",
-        json.dumps(body),
-        content_type="application/json",
-    )
+    response = post_vonage_inbound(client, body)
 
     assert response.status_code == 400
     assert not InboundMessage.objects.exists()
@@ -138,11 +143,7 @@ def test_numbers_in_json_fields_are_read_as_text(client):
     contact = ContactFactory(status=Contact.Status.VERIFIED)
     body = {"msisdn": int(contact.phone[1:]), "to": 6281299990000, "messageId": 7, "text": "STOP"}
 
-    response = client.post(
-        inbound_url("vonage") + f"?token={SECRET}",
-        json.dumps(body),
-        content_type="application/json",
-    )
+    response = post_vonage_inbound(client, body)
 
     assert response.status_code == 200
     message = InboundMessage.objects.get()
@@ -271,11 +272,7 @@ def test_a_nul_or_a_lone_surrogate_in_an_inbound_sms_is_stored_as_a_replacement_
     # stores neither, and a 500 would lose the message (or block the modem's inbox).
     body = {"msisdn": "6281234567890", "messageId": "m\x001", "text": "Halo\x00 \ud800!"}
 
-    response = client.post(
-        inbound_url("vonage") + f"?token={SECRET}",
-        json.dumps(body),
-        content_type="application/json",
-    )
+    response = post_vonage_inbound(client, body)
 
     assert response.status_code == 200
     message = InboundMessage.objects.get()
@@ -297,10 +294,8 @@ def test_a_nul_in_a_status_report_is_stored_as_a_replacement_character(client):
 def test_overlong_ids_and_codes_are_cut_to_their_columns_not_refused(client):
     # PostgreSQL refuses a value longer than its column with a 500, which loses the message.
     long_id = "m" * 300
-    inbound = client.post(
-        inbound_url("vonage") + f"?token={SECRET}",
-        json.dumps({"msisdn": "6281234567890", "messageId": long_id, "text": "Halo"}),
-        content_type="application/json",
+    inbound = post_vonage_inbound(
+        client, {"msisdn": "6281234567890", "messageId": long_id, "text": "Halo"}
     )
     report = client.post(
         status_url("at") + f"?token={SECRET}",

@@ -15,7 +15,7 @@ from tests.grantee.factories import (
     FeedSourceFactory,
     PostPageFactory,
 )
-from tests.grantee.paths import feed_path
+from tests.grantee.paths import feed_path, use_feed_cache_middleware
 from wagtail_grantee.feeds import views
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +28,7 @@ def river(home):
 
 @pytest.fixture
 def feed_cache_middleware(settings):
-    settings.MIDDLEWARE = [
-        settings.MIDDLEWARE[0],
-        "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
-        *settings.MIDDLEWARE[1:],
-    ]
+    use_feed_cache_middleware(settings)
 
 
 @contextlib.contextmanager

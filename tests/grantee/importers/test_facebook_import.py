@@ -23,7 +23,7 @@ from wagtail_grantee.importers.facebook import (
 from wagtail_grantee.models import PostPage
 
 from ..factories import PostPageFactory
-from ..paths import feed_path
+from ..paths import feed_path, use_feed_cache_middleware
 from .archives import (
     NOTES_PATH,
     build_zip,
@@ -554,11 +554,7 @@ def test_a_parent_that_is_not_a_section_is_refused(tmp_path, section, parent):
 def test_the_feeds_are_invalidated_once_per_import_and_show_the_new_posts(
     tmp_path, section, client, settings, monkeypatch
 ):
-    settings.MIDDLEWARE = [
-        settings.MIDDLEWARE[0],
-        "wagtail_grantee.feeds.middleware.FeedCacheMiddleware",
-        *settings.MIDDLEWARE[1:],
-    ]
+    use_feed_cache_middleware(settings)
     bumped = []
     bump = signal_handlers.bump_feed_versions
     monkeypatch.setattr(
